@@ -1,0 +1,30 @@
+from batches.models.cells import CellLine, Differentiation, Donor, Immunophenotype, Passage
+from batches.models.checklist import ChecklistReport
+from batches.models.priming import PrimingAgent, PrimingCondition
+from batches.models.production import BatchEvent, BatchEventKind, ProcessingStep, SecretomeBatch
+from batches.models.qc import QCResult, QCSpecification
+from batches.models.storage import Aliquot, AliquotEvent, StorageLocation
+from batches.models.studies import Administration, OutcomeMeasure, Study
+
+__all__ = [
+    "Administration",
+    "Aliquot",
+    "AliquotEvent",
+    "BatchEvent",
+    "BatchEventKind",
+    "CellLine",
+    "ChecklistReport",
+    "Differentiation",
+    "Donor",
+    "Immunophenotype",
+    "OutcomeMeasure",
+    "Passage",
+    "PrimingAgent",
+    "PrimingCondition",
+    "ProcessingStep",
+    "QCResult",
+    "QCSpecification",
+    "SecretomeBatch",
+    "StorageLocation",
+    "Study",
+]

@@ -1,0 +1,124 @@
+from django.db import models
+from django.db.models import Q
+
+from batches import choices
+from lims import constraints as c
+from lims.audit import tracked
+from lims.models import LabOwnedModel
+
+
+@tracked
+class Study(LabOwnedModel):
+    title = models.CharField(max_length=300)
+    pain_model = models.CharField(max_length=30, choices=choices.PainModel.choices, blank=True)
+    model_induction = models.TextField(
+        blank=True, help_text="Induction parameters: agent, dose (mg/kg), route, surgery, day 0."
+    )
+    species = models.CharField(max_length=20, choices=choices.Species.choices, blank=True)
+    strain = models.CharField(max_length=80, blank=True, help_text="e.g. C57BL/6J, Sprague-Dawley.")
+    sex = models.CharField(max_length=10, choices=choices.Sex.choices, blank=True)
+    age_weeks_min = models.FloatField(null=True, blank=True, help_text="Age at induction, weeks (lowest).")
+    age_weeks_max = models.FloatField(null=True, blank=True, help_text="Age at induction, weeks (highest).")
+    weight_g_min = models.FloatField(null=True, blank=True, help_text="Body weight, g (lowest).")
+    weight_g_max = models.FloatField(null=True, blank=True, help_text="Body weight, g (highest).")
+    supplier = models.CharField(max_length=120, blank=True, help_text="Animal supplier.")
+    design = models.TextField(blank=True, help_text="Design: groups compared, timeline.")
+    groups = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Groups as a list of {"name": …, "role": treatment|vehicle|mock|evd|sham|positive_control}.',
+    )
+    experimental_unit = models.CharField(max_length=10, choices=choices.ExperimentalUnit.choices, blank=True)
+    n_per_group = models.PositiveIntegerField(null=True, blank=True)
+    sample_size_rationale = models.TextField(blank=True, help_text="How n was chosen (power calculation).")
+    randomisation = models.TextField(blank=True, help_text="Randomisation method.")
+    blinding = models.TextField(blank=True, help_text="Who was blinded, and to what.")
+    inclusion_exclusion = models.TextField(blank=True, help_text="Inclusion and exclusion criteria.")
+    exclusions = models.TextField(blank=True, help_text="Animals excluded, with reasons.")
+    statistics = models.TextField(blank=True, help_text="Tests used; effect size with CI.")
+    tissue_analyses = models.TextField(blank=True, help_text="Molecular / histological analyses.")
+    adverse_events = models.TextField(blank=True)
+    ethics_ref = models.CharField(max_length=120, blank=True, help_text="Animal ethics / clinical trial approval.")
+
+    class Meta(LabOwnedModel.Meta):
+        ordering = ["-created_at"]
+        verbose_name_plural = "studies"
+        constraints = [
+            c.in_choices("study", "pain_model", choices.PainModel, blank=True),
+            c.in_choices("study", "species", choices.Species, blank=True),
+            c.in_choices("study", "sex", choices.Sex, blank=True),
+            c.in_choices("study", "experimental_unit", choices.ExperimentalUnit, blank=True),
+            *c.positive("study", "age_weeks_min", "age_weeks_max", "weight_g_min", "weight_g_max", "n_per_group"),
+            c.not_before("study", "age_weeks_max", "age_weeks_min"),
+            c.not_before("study", "weight_g_max", "weight_g_min"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+@tracked
+class Administration(LabOwnedModel):
+    study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="administrations")
+    batch = models.ForeignKey("batches.SecretomeBatch", on_delete=models.PROTECT, related_name="administrations")
+    aliquot = models.ForeignKey(
+        "batches.Aliquot", null=True, blank=True, on_delete=models.PROTECT, related_name="administrations"
+    )
+    group = models.CharField(max_length=80, help_text="Study group name (as in the study's groups).")
+    dose_value = models.FloatField(help_text="Dose per administration, in the unit beside it.")
+    dose_unit = models.CharField(max_length=20, choices=choices.DoseUnit.choices)
+    route = models.CharField(max_length=30, choices=choices.Route.choices)
+    site = models.CharField(max_length=120, blank=True, help_text="e.g. left knee, L5 level, right hind paw.")
+    volume_ul = models.FloatField(help_text="Injected volume, µL.")
+    n_doses = models.PositiveSmallIntegerField(default=1)
+    interval = models.FloatField(null=True, blank=True, help_text="Interval between doses, in the unit beside it.")
+    interval_unit = models.CharField(max_length=5, choices=choices.IntervalUnit.choices, blank=True)
+    day_after_induction = models.IntegerField(
+        null=True, blank=True, help_text="Day of the first dose relative to model induction (negative = before)."
+    )
+    preventive = models.BooleanField(
+        null=True, blank=True, help_text="Preventive (before symptoms) rather than therapeutic."
+    )
+    vehicle = models.CharField(max_length=25, choices=choices.Vehicle.choices, blank=True)
+    body_weight_g = models.FloatField(null=True, blank=True, help_text="Body weight at dosing, g (for EU/kg).")
+
+    class Meta(LabOwnedModel.Meta):
+        ordering = ["study", "group"]
+        constraints = [
+            c.in_choices("administration", "dose_unit", choices.DoseUnit),
+            c.in_choices("administration", "route", choices.Route),
+            c.in_choices("administration", "interval_unit", choices.IntervalUnit, blank=True),
+            c.in_choices("administration", "vehicle", choices.Vehicle, blank=True),
+            *c.positive("administration", "dose_value", "volume_ul", "interval", "body_weight_g"),
+            models.CheckConstraint(condition=Q(n_doses__gte=1), name="administration_n_doses_at_least_1"),
+            models.CheckConstraint(
+                condition=Q(n_doses=1) | (Q(interval__isnull=False) & ~Q(interval_unit="")),
+                name="administration_repeated_doses_have_interval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.study} / {self.group}: {self.dose_value:g} {self.get_dose_unit_display()}"
+
+
+@tracked
+class OutcomeMeasure(LabOwnedModel):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="outcome_measures")
+    test = models.CharField(max_length=20, choices=choices.OutcomeTest.choices)
+    unit = models.CharField(max_length=10, choices=choices.OutcomeUnit.choices)
+    time_points = models.JSONField(default=list, help_text="Days after induction, e.g. [0, 7, 14, 21].")
+    baseline = models.BooleanField(default=True, help_text="Measured at baseline before induction.")
+    is_primary = models.BooleanField(default=False)
+
+    class Meta(LabOwnedModel.Meta):
+        ordering = ["study", "-is_primary", "test"]
+        constraints = [
+            c.in_choices("outcomemeasure", "test", choices.OutcomeTest),
+            c.in_choices("outcomemeasure", "unit", choices.OutcomeUnit),
+            models.UniqueConstraint(
+                fields=["study"], condition=Q(is_primary=True), name="outcomemeasure_one_primary_per_study"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_test_display()} ({self.unit})"

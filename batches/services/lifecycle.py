@@ -1,0 +1,107 @@
+"""A batch's lifecycle: draft → submitted → released | rejected; retired.
+
+Each transition is atomic, locks the row, is idempotent, and writes a BatchEvent in the same
+transaction (STYLE.md 2–3).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from batches.choices import BatchStatus
+from batches.models import BatchEvent, BatchEventKind, SecretomeBatch
+from lims.audit import audit_context
+from lims.roles import REVIEW_ROLES, WRITE_ROLES, require_role
+
+
+class ReleaseRefused(ValidationError):
+    """Release was refused; `blockers` lists every reason, in words a reviewer can act on."""
+
+    def __init__(self, blockers: list[str]):
+        self.blockers = blockers
+        super().__init__({"status": blockers})
+
+
+def batch_release_blockers(*, batch: SecretomeBatch) -> list[str]:
+    """Every reason this batch cannot be released now."""
+    blockers: list[str] = []
+    unverified = batch.qc_results.exclude(status="verified").exclude(status="rejected")
+    for result in unverified.order_by("assay", "analyte"):
+        blockers.append(f"QC result '{result}' is not verified yet.")
+    if not batch.qc_results.filter(status="verified").exists():
+        blockers.append("The batch has no verified QC result.")
+    return blockers
+
+
+def _transition(
+    *, batch: SecretomeBatch, actor, target: str, allowed_from: set[str], kind: str, data: dict | None = None
+) -> SecretomeBatch:
+    locked = SecretomeBatch.objects.select_for_update().get(pk=batch.pk)
+    if locked.status == target:
+        return locked
+    if locked.status not in allowed_from:
+        raise ValidationError({"status": [f"A {locked.get_status_display().lower()} batch cannot become {target}."]})
+    locked.status = target
+    locked.save(update_fields=["status", "updated_at"])
+    BatchEvent.objects.create(lab_id=locked.lab_id, batch=locked, kind=kind, actor=actor, data=data or {})
+    locked.refresh_from_db(fields=["version"])
+    return locked
+
+
+def batch_submit(*, batch: SecretomeBatch, actor) -> SecretomeBatch:
+    require_role(actor, batch.lab_id, WRITE_ROLES, "Submitting a batch")
+    with transaction.atomic(), audit_context(actor=actor):
+        return _transition(
+            batch=batch,
+            actor=actor,
+            target=BatchStatus.SUBMITTED,
+            allowed_from={BatchStatus.DRAFT},
+            kind=BatchEventKind.SUBMITTED,
+        )
+
+
+def batch_release(*, batch: SecretomeBatch, actor) -> SecretomeBatch:
+    require_role(actor, batch.lab_id, REVIEW_ROLES, "Releasing a batch")
+    with transaction.atomic(), audit_context(actor=actor):
+        locked = SecretomeBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == BatchStatus.RELEASED:
+            return locked
+        blockers = batch_release_blockers(batch=locked)
+        if blockers:
+            raise ReleaseRefused(blockers)
+        return _transition(
+            batch=locked,
+            actor=actor,
+            target=BatchStatus.RELEASED,
+            allowed_from={BatchStatus.SUBMITTED},
+            kind=BatchEventKind.RELEASED,
+        )
+
+
+def batch_reject(*, batch: SecretomeBatch, actor, reason: str) -> SecretomeBatch:
+    require_role(actor, batch.lab_id, REVIEW_ROLES, "Rejecting a batch")
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the batch is rejected."]})
+    with transaction.atomic(), audit_context(actor=actor, reason=reason):
+        return _transition(
+            batch=batch,
+            actor=actor,
+            target=BatchStatus.REJECTED,
+            allowed_from={BatchStatus.SUBMITTED},
+            kind=BatchEventKind.REJECTED,
+            data={"reason": reason},
+        )
+
+
+def batch_retire(*, batch: SecretomeBatch, actor, reason: str) -> SecretomeBatch:
+    require_role(actor, batch.lab_id, REVIEW_ROLES | {"lab_admin"}, "Retiring a batch")
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the batch is retired."]})
+    with transaction.atomic(), audit_context(actor=actor, reason=reason):
+        return _transition(
+            batch=batch,
+            actor=actor,
+            target=BatchStatus.RETIRED,
+            allowed_from={BatchStatus.DRAFT, BatchStatus.SUBMITTED, BatchStatus.RELEASED, BatchStatus.REJECTED},
+            kind=BatchEventKind.RETIRED,
+            data={"reason": reason},
+        )

@@ -1,0 +1,58 @@
+"""Who did what, for the trigger-based audit trail.
+
+django-pghistory's triggers copy every inserted, updated and deleted row into an append-only
+event table. The context attached here says who acted and through which door: an HTTP request,
+a management command or a Celery task. DRF resolves the token user inside the view; pghistory's
+request class re-attaches the user as soon as DRF sets it.
+"""
+
+import getpass
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pghistory
+from pghistory.middleware import HistoryMiddleware
+
+
+class AuditMiddleware(HistoryMiddleware):
+    def get_context(self, request) -> dict:
+        context = super().get_context(request)
+        context["request_id"] = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        context["method"] = request.method
+        return context
+
+
+@contextmanager
+def audit_context(*, actor=None, reason: str | None = None, **extra) -> Iterator[None]:
+    """Attach an actor, a reason and any extra keys to every write inside the block."""
+    values = {key: value for key, value in extra.items() if value is not None}
+    if actor is not None:
+        values["user"] = actor.pk
+    if reason:
+        values["reason"] = reason
+    with pghistory.context(**values):
+        yield
+
+
+@contextmanager
+def command_context(command: str, actor=None) -> Iterator[None]:
+    with audit_context(actor=actor, command=command, os_user=getpass.getuser()):
+        yield
+
+
+@contextmanager
+def task_context(task_name: str, task_id: str | None, actor_id: int | None = None) -> Iterator[None]:
+    values = {"task": task_name, "task_id": task_id}
+    if actor_id is not None:
+        values["user"] = actor_id
+    with pghistory.context(**values):
+        yield
+
+
+def tracked(model_class):
+    """Put a model under the trigger-based audit trail; its history model is `<Model>History`."""
+    return pghistory.track(
+        model_name=f"{model_class.__name__}History",
+        obj_field=pghistory.ObjForeignKey(related_name="history", related_query_name="history"),
+    )(model_class)

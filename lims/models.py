@@ -1,0 +1,78 @@
+import pgtrigger
+from django.conf import settings
+from django.db import models
+
+from lims.audit import tracked
+
+
+class Role(models.TextChoices):
+    TECHNICIAN = "technician", "Technician"
+    REVIEWER = "reviewer", "Reviewer (PI)"
+    AUDITOR = "auditor", "Auditor (read-only)"
+    LAB_ADMIN = "lab_admin", "Lab administrator"
+
+
+@tracked
+class Lab(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    institution = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@tracked
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    lab = models.ForeignKey(Lab, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["lab__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "lab"], name="membership_one_role_per_lab"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} in {self.lab}"
+
+
+class LabOwnedModel(models.Model):
+    """Every lab-owned row: its lab, who made it and when, and a version for optimistic locking.
+
+    The version is bumped by a database trigger on every UPDATE, so even a QuerySet.update() or
+    raw SQL makes a stale client's version stale.
+    """
+
+    lab = models.ForeignKey(Lab, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(
+        default=1, editable=False, help_text="Incremented on every change; send it back with an update."
+    )
+
+    class Meta:
+        abstract = True
+        triggers = [
+            pgtrigger.Trigger(
+                name="bump_version",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Update,
+                func="NEW.version := OLD.version + 1; RETURN NEW;",
+            )
+        ]

@@ -1,0 +1,54 @@
+"""The fixed cast: a technician, a reviewer (PI), an auditor and an outsider from another lab."""
+
+import os
+
+import pytest
+
+from lims.models import Role
+from tests import factories as f
+
+
+@pytest.fixture
+def lab(db):
+    return f.LabFactory(name="Pain Lab", slug="pain-lab")
+
+
+@pytest.fixture
+def other_lab(db):
+    return f.LabFactory(name="Other Lab", slug="other-lab")
+
+
+def _member(lab, username: str, role: str, first: str, last: str):
+    user = f.UserFactory(username=username, first_name=first, last_name=last)
+    f.MembershipFactory(user=user, lab=lab, role=role)
+    return user
+
+
+@pytest.fixture
+def technician(lab):
+    return _member(lab, "tina", Role.TECHNICIAN, "Tina", "Technician")
+
+
+@pytest.fixture
+def reviewer(lab):
+    return _member(lab, "paula", Role.REVIEWER, "Paula", "Investigator")
+
+
+@pytest.fixture
+def auditor(lab):
+    return _member(lab, "audrey", Role.AUDITOR, "Audrey", "Auditor")
+
+
+@pytest.fixture
+def lab_admin(lab):
+    return _member(lab, "adam", Role.LAB_ADMIN, "Adam", "Admin")
+
+
+@pytest.fixture
+def outsider(other_lab):
+    return _member(other_lab, "otto", Role.TECHNICIAN, "Otto", "Outsider")
+
+
+@pytest.fixture
+def require_services() -> bool:
+    return os.environ.get("REQUIRE_SERVICES") == "1"
