@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Now
 
 from lims.audit import tracked
 
@@ -38,3 +40,79 @@ class ChecklistReport(models.Model):
     def __str__(self) -> str:
         subject = self.batch or self.study
         return f"{subject} — {self.score:.0f} ({self.checklist_version})"
+
+
+@tracked
+class ChecklistActivation(models.Model):
+    """Which checklist version is in force: the newest activation wins (the first version when none)."""
+
+    version = models.CharField(max_length=40)
+    activated_at = models.DateTimeField(auto_now_add=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-activated_at", "-id"]
+        get_latest_by = ["activated_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.version} since {self.activated_at:%Y-%m-%d %H:%M}"
+
+
+class CurrentChecklistReport(models.Model):
+    """The report that describes a batch's (or a study's) records as they are now.
+
+    Reports are keyed by the fingerprint of their inputs, so an edit that is later undone brings an
+    older report back; this pointer says which one is current without writing a second copy.
+    """
+
+    batch = models.OneToOneField(
+        "batches.SecretomeBatch", null=True, blank=True, on_delete=models.CASCADE, related_name="current_checklist"
+    )
+    study = models.OneToOneField(
+        "batches.Study", null=True, blank=True, on_delete=models.CASCADE, related_name="current_checklist"
+    )
+    report = models.ForeignKey(ChecklistReport, on_delete=models.CASCADE, related_name="+")
+    since = models.DateTimeField(help_text="When this report became the current one.")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(batch__isnull=False, study__isnull=True) | Q(batch__isnull=True, study__isnull=False),
+                name="currentchecklistreport_batch_xor_study",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch or self.study} → report {self.report_id}"
+
+
+class ChecklistOutbox(models.Model):
+    """Subjects whose checklist inputs changed, written by database triggers in the changing transaction.
+
+    One row per (transaction, subject), so a transaction touching 50 rows of one batch leaves one row.
+    Rows are claimed and turned into Celery tasks after commit (batches.checklist.outbox).
+    """
+
+    class Subject(models.TextChoices):
+        BATCH = "batch", "Batch"
+        STUDY = "study", "Study"
+
+    txid = models.BigIntegerField(help_text="The writing transaction (txid_current()).")
+    backend_pid = models.IntegerField(help_text="The writing connection (pg_backend_pid()); it drains its own rows.")
+    subject_kind = models.CharField(max_length=5, choices=Subject.choices)
+    subject_id = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["txid", "subject_kind", "subject_id"], name="checklistoutbox_once_per_transaction"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_kind} {self.subject_id} (tx {self.txid})"
