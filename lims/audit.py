@@ -56,3 +56,8 @@ def tracked(model_class):
         model_name=f"{model_class.__name__}History",
         obj_field=pghistory.ObjForeignKey(related_name="history", related_query_name="history"),
     )(model_class)
+
+
+def history_model(model):
+    """The `<Model>History` event model that holds a tracked model's row history."""
+    return model._meta.apps.get_model(model._meta.app_label, f"{model.__name__}History")

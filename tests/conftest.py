@@ -8,6 +8,15 @@ from lims.models import Role
 from tests import factories as f
 
 
+@pytest.fixture(autouse=True)
+def _static_files_without_manifest(settings):
+    # Production serves hashed files after collectstatic; tests render templates without running it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def lab(db):
     return f.LabFactory(name="Pain Lab", slug="pain-lab")

@@ -20,7 +20,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = "Ada"
     last_name = factory.Sequence(lambda n: f"Tester{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
-    password = factory.PostGenerationMethodCall("set_password", "correct-horse-battery")
+    password = factory.django.Password("correct-horse-battery")
 
 
 class LabFactory(factory.django.DjangoModelFactory):
@@ -274,3 +274,25 @@ class ProtocolVersionFactory(LabOwnedFactory):
     protocol = factory.SubFactory(ProtocolFactory, lab=factory.SelfAttribute("..lab"))
     number = 1
     body = "1. Wash cells twice with PBS.\n2. Add serum-free medium."
+
+    class Params:
+        # Published: what a step record may pin. Build drafts first and publish through the service
+        # when a test is about publishing itself.
+        effective = factory.Trait(
+            status="effective",
+            approved_by=factory.SubFactory(UserFactory),
+            approved_at=factory.LazyFunction(timezone.now),
+        )
+
+
+class ProtocolParameterFactory(LabOwnedFactory):
+    class Meta:
+        model = pm.ProtocolParameter
+
+    protocol_version = factory.SubFactory(ProtocolVersionFactory, lab=factory.SelfAttribute("..lab"))
+    name = "conditioning_time_h"
+    value_type = "number"
+    unit = "h"
+    default = "24"
+    min_value = 24
+    max_value = 24
