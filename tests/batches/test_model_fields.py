@@ -27,6 +27,7 @@ UNIT_BESIDE = {
     ("ProtocolParameter", "max_value"),
 }
 COUNTS = {
+    "record_id",
     "cells_seeded",
     "cells_harvested",
     "cells_at_start",
@@ -51,6 +52,7 @@ COUNTS = {
 }
 # Identifiers, names and references: free text by nature, not a catch-all for structured data.
 FREE_TEXT = {
+    "record_label",
     "code",
     "name",
     "title",
