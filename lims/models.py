@@ -76,3 +76,21 @@ class LabOwnedModel(models.Model):
                 func="NEW.version := OLD.version + 1; RETURN NEW;",
             )
         ]
+
+
+# Models kept in their own modules (audit chain, signatures, sign-in log) are registered here.
+from lims.audit_chain import AuditChainHead, AuditSeal, AuditShape  # noqa: E402
+from lims.sign_in import SignInAttempt  # noqa: E402
+from lims.signatures import Signature  # noqa: E402
+
+__all__ = [
+    "AuditChainHead",
+    "AuditSeal",
+    "AuditShape",
+    "Lab",
+    "LabOwnedModel",
+    "Membership",
+    "Role",
+    "SignInAttempt",
+    "Signature",
+]
