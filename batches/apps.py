@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class BatchesConfig(AppConfig):
     name = "batches"
     verbose_name = "Secretome batches"
+
+    def ready(self) -> None:
+        from batches.checklist import outbox
+
+        # Changes to what the checklist reads queue a check once their transaction commits.
+        outbox.connect()

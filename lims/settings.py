@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pghistory
+from celery.schedules import crontab
 
 from lims.env import (
     env_bool,
@@ -186,6 +187,15 @@ CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    # The checklist's safety net: every batch and study re-checked each night, in chunks workers share.
+    "checklist-nightly-sweep": {
+        "task": "batches.tasks.checklist_sweep",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    # Outbox rows nobody claimed after their commit (a process that died, a psql session).
+    "checklist-outbox-drain": {"task": "batches.tasks.checklist_outbox_drain", "schedule": 60.0},
+}
 
 LOGGING = {
     "version": 1,

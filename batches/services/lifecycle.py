@@ -9,8 +9,10 @@ from django.db import transaction
 
 from batches.choices import BatchStatus
 from batches.models import BatchEvent, BatchEventKind, SecretomeBatch
+from batches.services.checklist import checklist_release_blockers
 from lims.audit import audit_context
 from lims.roles import REVIEW_ROLES, WRITE_ROLES, require_role
+from protocols.selectors import deviation_release_blockers
 
 
 class ReleaseRefused(ValidationError):
@@ -29,6 +31,8 @@ def batch_release_blockers(*, batch: SecretomeBatch) -> list[str]:
         blockers.append(f"QC result '{result}' is not verified yet.")
     if not batch.qc_results.filter(status="verified").exists():
         blockers.append("The batch has no verified QC result.")
+    blockers.extend(checklist_release_blockers(batch=batch))
+    blockers.extend(deviation_release_blockers(batch=batch))
     return blockers
 
 

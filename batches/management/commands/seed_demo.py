@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from batches import models as m
+from batches.services.checklist import batch_check_many, study_check_many
 from lims.management.base import AuditedCommand
 from lims.models import Lab, Membership, Role
 
@@ -59,6 +60,12 @@ class DemoSeeder:
         self._aliquots(batches, freezer_box)
         self._qc(batches)
         self._study(batches)
+        self._checklist_reports()
+
+    def _checklist_reports(self) -> None:
+        # Written here, in the seeding transaction, so the demo shows reports even without a worker.
+        batch_check_many(batch_ids=list(m.SecretomeBatch.objects.filter(lab=self.lab).values_list("pk", flat=True)))
+        study_check_many(study_ids=list(m.Study.objects.filter(lab=self.lab).values_list("pk", flat=True)))
 
     # --- people -------------------------------------------------------------------------------
     def _users(self) -> dict:
@@ -512,8 +519,10 @@ class DemoSeeder:
             ("contaminant_marker", "ApoA1", "product", "western_blot", None, "", "not_detected", None, ""),
             ("imaging", "", "product", "tem", None, "", "detected", None, ""),
         ]
+        # The whole CM batch is characterised by NTA too (recommended for every product type).
+        cm_particles = [("particle_concentration", "", "product", "nta", 2.1e9, "particles/mL", "", None, "")]
         plans = {
-            "complete": (common, verified),
+            "complete": (common + cm_particles, verified),
             "mock": ([r for r in common if r[0] in {"sterility", "endotoxin", "total_protein"}], verified),
             "ev": (
                 [r for r in common if r[0] != "total_protein"]
@@ -607,10 +616,20 @@ class DemoSeeder:
             ("Mock CM", batches["mock"], 50, "ml_cm"),
         ):
             dose_value = dose if unit != "ml_cm" else 0.05
-            self._get(
+            administration = self._get(
                 m.Administration,
                 {"study": study, "group": group, "batch": batch},
                 {**schedule, "dose_value": dose_value, "dose_unit": unit},
+            )
+            self._get(
+                m.AliquotEvent,
+                {"aliquot": m.Aliquot.objects.get(lab=self.lab, code=f"{batch.code}-A01"), "kind": "used"},
+                {
+                    "at": moment("2025-02-21T09:00:00"),
+                    "volume_ul": 50,
+                    "administration": administration,
+                    "actor": self.tech,
+                },
             )
         for test, unit, primary in (("von_frey", "g", True), ("incapacitance", "%", False)):
             self._get(

@@ -1,0 +1,15 @@
+"""Reads (STYLE.md 1). One module per area; the names are exported here."""
+
+from batches.selectors.checklist import (
+    checklist_current_scores,
+    checklist_latest_report,
+    checklist_report_list,
+    study_checklist_latest_report,
+)
+
+__all__ = [
+    "checklist_current_scores",
+    "checklist_latest_report",
+    "checklist_report_list",
+    "study_checklist_latest_report",
+]
