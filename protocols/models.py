@@ -67,6 +67,8 @@ class ProtocolVersion(LabOwnedModel):
             models.UniqueConstraint(
                 fields=["protocol"], condition=Q(status="effective"), name="protocolversion_one_effective"
             ),
+            # One draft at a time keeps version numbers in publication order.
+            models.UniqueConstraint(fields=["protocol"], condition=Q(status="draft"), name="protocolversion_one_draft"),
             c.in_choices("protocolversion", "status", VersionStatus),
             models.CheckConstraint(
                 condition=Q(status="draft") | (Q(approved_by__isnull=False) & Q(approved_at__isnull=False)),
@@ -83,6 +85,8 @@ class ProtocolVersion(LabOwnedModel):
                     pgtrigger.Q(old__status__in=["effective", "retired"])
                     & (
                         pgtrigger.Q(old__body__df=pgtrigger.F("new__body"))
+                        | pgtrigger.Q(old__change_summary__df=pgtrigger.F("new__change_summary"))
+                        | pgtrigger.Q(old__lab_id__df=pgtrigger.F("new__lab_id"))
                         | pgtrigger.Q(old__number__df=pgtrigger.F("new__number"))
                         | pgtrigger.Q(old__protocol_id__df=pgtrigger.F("new__protocol_id"))
                         | pgtrigger.Q(old__approved_by_id__df=pgtrigger.F("new__approved_by_id"))
@@ -91,6 +95,11 @@ class ProtocolVersion(LabOwnedModel):
                         | pgtrigger.Q(new__status="draft")
                     )
                 ),
+            ),
+            pgtrigger.Protect(
+                name="published_is_not_deleted",
+                operation=pgtrigger.Delete,
+                condition=~pgtrigger.Q(old__status="draft"),
             ),
         ]
 
@@ -116,6 +125,33 @@ class ProtocolParameter(LabOwnedModel):
             c.in_choices("protocolparameter", "value_type", ParameterType),
             c.not_before("protocolparameter", "max_value", "min_value"),
         ]
+        triggers = [
+            *LabOwnedModel.Meta.triggers,
+            # A published version's parameters are part of its frozen content.
+            pgtrigger.Trigger(
+                name="only_draft_parameters_change",
+                when=pgtrigger.Before,
+                operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
+                func="""
+                    IF (TG_OP IN ('UPDATE', 'DELETE') AND EXISTS (
+                            SELECT 1 FROM protocols_protocolversion v
+                            WHERE v.id = OLD.protocol_version_id AND v.status <> 'draft'))
+                       OR (TG_OP IN ('INSERT', 'UPDATE') AND EXISTS (
+                            SELECT 1 FROM protocols_protocolversion v
+                            WHERE v.id = NEW.protocol_version_id AND v.status <> 'draft'))
+                    THEN
+                        RAISE EXCEPTION USING
+                            ERRCODE = 'check_violation',
+                            CONSTRAINT = 'protocolparameter_only_in_draft',
+                            MESSAGE = 'the parameters of a published protocol version cannot change';
+                    END IF;
+                    IF TG_OP = 'DELETE' THEN
+                        RETURN OLD;
+                    END IF;
+                    RETURN NEW;
+                """,
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -125,12 +161,30 @@ class DeviationStatus(models.TextChoices):
     OPEN = "open", "Open"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
+    CLOSED = "closed", "Closed (no longer applies)"
+
+
+class RecordType(models.TextChoices):
+    """The step records that pin a protocol version, in the order a batch is made."""
+
+    CELL_LINE = "cell_line", "Cell line (isolation)"
+    PASSAGE = "passage", "Passage (expansion)"
+    PRIMING = "priming", "Priming condition"
+    BATCH = "batch", "Batch (conditioning)"
+    PROCESSING_STEP = "processing_step", "Processing step"
+    ALIQUOT = "aliquot", "Aliquot (storage)"
+    QC_RESULT = "qc_result", "QC result"
 
 
 @tracked
 class Deviation(LabOwnedModel):
     batch = models.ForeignKey("batches.SecretomeBatch", on_delete=models.PROTECT, related_name="deviations")
     protocol_version = models.ForeignKey(ProtocolVersion, on_delete=models.PROTECT, related_name="deviations")
+    record_type = models.CharField(
+        max_length=20, choices=RecordType.choices, help_text="Kind of step record the value was recorded on."
+    )
+    record_id = models.PositiveBigIntegerField(help_text="Id of that step record.")
+    record_label = models.CharField(max_length=200, blank=True, help_text="The step record, in words.")
     parameter = models.CharField(max_length=60)
     expected = models.CharField(max_length=120, help_text="What the SOP allows, e.g. '3–3 kDa'.")
     actual = models.CharField(max_length=120)
@@ -140,15 +194,35 @@ class Deviation(LabOwnedModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True, help_text="When the value stopped deviating.")
 
     class Meta(LabOwnedModel.Meta):
         ordering = ["batch", "parameter"]
+        indexes = [models.Index(fields=["batch", "status"])]
         constraints = [
             c.in_choices("deviation", "status", DeviationStatus),
+            c.in_choices("deviation", "record_type", RecordType),
+            models.UniqueConstraint(
+                fields=["batch", "record_type", "record_id", "protocol_version", "parameter"],
+                condition=Q(status="open"),
+                name="deviation_one_open_per_record_parameter",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False), name="deviation_closed_has_time"
+            ),
             models.CheckConstraint(
                 condition=~Q(status="approved")
                 | (Q(approved_by__isnull=False) & Q(approved_at__isnull=False) & ~Q(justification="")),
                 name="deviation_approved_is_justified_and_signed",
+            ),
+        ]
+        triggers = [
+            *LabOwnedModel.Meta.triggers,
+            # A decided deviation is a signed record: it is never rewritten or deleted.
+            pgtrigger.Protect(
+                name="decided_is_immutable",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__status__in=["approved", "rejected", "closed"]),
             ),
         ]
 
