@@ -1,5 +1,6 @@
 """One settings module, driven by the environment (see README "Configuration")."""
 
+import datetime as dt
 from pathlib import Path
 
 import pghistory
@@ -102,7 +103,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Every password check (browser, admin, API token) goes through the lockout backend (lims.auth).
+AUTHENTICATION_BACKENDS = ["lims.auth.LockoutModelBackend"]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -149,25 +156,59 @@ PGHISTORY_MIDDLEWARE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # --- REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        "lims.api.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "lims.api.schema.LabAutoSchema",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "lims.api.pagination.LabPagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "lims.api.exceptions.api_exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"auth": env_str("API_TOKEN_RATE", "30/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Secretome LIMS API",
-    "DESCRIPTION": "Batch tracking for MSC secretome (conditioned medium and extracellular vesicles).",
+    "DESCRIPTION": (
+        "Batch tracking for MSC secretome (conditioned medium and extracellular vesicles). "
+        "Authenticate with `POST /api/v1/auth/token/` and send `Authorization: Token <token>`. "
+        "Every record belongs to a lab; you see the records of your labs only. Updates carry the `version` "
+        "you read; a stale one answers 409. Invalid input answers 400 with `{field: [messages]}`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "lims.api.schema.add_error_responses",
+    ],
+    # Choice sets whose field names repeat across models (status, kind, unit, method, role).
+    "ENUM_NAME_OVERRIDES": {
+        "BatchStatusEnum": "batches.choices.BatchStatus",
+        "AliquotStatusEnum": "batches.choices.AliquotStatus",
+        "QCStatusEnum": "batches.choices.QCStatus",
+        "VersionStatusEnum": "protocols.models.VersionStatus",
+        "DeviationStatusEnum": "protocols.models.DeviationStatus",
+        "QCMethodEnum": "batches.choices.QCMethod",
+        "DifferentiationMethodEnum": "batches.choices.DifferentiationMethod",
+        "RoleEnum": "lims.models.Role",
+        "GroupRoleEnum": "batches.choices.GroupRole",
+        "QCUnitEnum": "batches.choices.QCUnit",
+        "OutcomeUnitEnum": "batches.choices.OutcomeUnit",
+        "PrimingKindEnum": "batches.choices.PrimingKind",
+        "ProcessingKindEnum": "batches.choices.ProcessingKind",
+        "StorageKindEnum": "batches.choices.StorageKind",
+        "MediumEnum": "batches.choices.Medium",
+        "ResultTextEnum": "batches.choices.ResultText",
+    },
 }
-REST_KNOX = {"TOKEN_TTL": None}
+# API tokens are hashed at rest, expire, and can be revoked (POST /api/v1/auth/token/revoke/).
+REST_KNOX = {"TOKEN_TTL": dt.timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 10, minimum=1))}
 
 # --- Celery: unset CELERY_BROKER_URL -> tasks run eagerly in-process.
 CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", ("redis", "rediss"))

@@ -1,0 +1,240 @@
+"""Server-rendered forms: the model's fields, scoped choices, and the unit shown beside every number."""
+
+import re
+
+from django import forms
+from django.db import models
+
+from batches import models as m
+from lims.web import scoped
+
+UNIT_SUFFIXES = (
+    (r"_percent$", "%"),
+    (r"^percent_", "%"),
+    (r"_ml$", "mL"),
+    (r"_ul$", "µL"),
+    (r"_c$", "°C"),
+    (r"_h$", "h"),
+    (r"_min$", "min"),
+    (r"_um$", "µm"),
+    (r"_kda$", "kDa"),
+    (r"_cm2$", "cm²"),
+    (r"_years$", "years"),
+    (r"_u_per_ml$", "U/mL"),
+    (r"_mg_per_ml$", "mg/mL"),
+    (r"_mm$", "mM"),
+    (r"^g_force$", "× g"),
+    (r"_g$", "g"),
+    (r"_g_(min|max)$", "g"),
+    (r"_weeks_(min|max)$", "weeks"),
+    (r"^concentration_factor$", "×"),
+    (r"^cells_|_cells$|^cells_at_start$", "cells"),
+)
+
+
+def unit_for(field_name: str) -> str:
+    for pattern, unit in UNIT_SUFFIXES:
+        if re.search(pattern, field_name):
+            return unit
+    return ""
+
+
+class LabScopedForm(forms.ModelForm):
+    """Foreign keys offer only the user's labs' rows; numbers carry min/max from what the database allows."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        for name, field in self.fields.items():
+            if isinstance(field, forms.ModelChoiceField) and user is not None:
+                related = field.queryset.model
+                if any(f.name == "lab" for f in related._meta.get_fields()):
+                    field.queryset = scoped(field.queryset, user)
+            field.unit = unit_for(name)
+            if name.endswith("_percent") or name.startswith("percent_"):
+                field.widget.attrs.update({"min": 0, "max": 100, "step": "any"})
+            elif isinstance(field, forms.FloatField):
+                field.widget.attrs.setdefault("step", "any")
+            if isinstance(field.widget, forms.DateInput):
+                field.widget.input_type = "date"
+                field.widget.format = "%Y-%m-%d"
+            if isinstance(field.widget, forms.DateTimeInput):
+                field.widget.input_type = "datetime-local"
+                field.widget.format = "%Y-%m-%dT%H:%M"
+
+    def service_data(self) -> dict:
+        """Only the fields the form shows, as the service expects them."""
+        return {name: self.cleaned_data[name] for name in self.fields if name in self.cleaned_data}
+
+
+def form_for(model: type[models.Model], fields: list[str]) -> type[LabScopedForm]:
+    meta = type("Meta", (), {"model": model, "fields": fields})
+    return type(f"{model.__name__}Form", (LabScopedForm,), {"Meta": meta})
+
+
+DONOR_FIELDS = [
+    "code",
+    "species",
+    "tissue_source",
+    "anatomical_site",
+    "sex",
+    "age_years",
+    "health_status",
+    "health_details",
+    "pooled",
+    "n_donors",
+    "supplier",
+    "catalogue_number",
+    "lot",
+    "ethics_approval_ref",
+    "consent_obtained",
+    "genetically_modified",
+    "modification_details",
+]
+CELL_LINE_FIELDS = [
+    "code",
+    "donor",
+    "isolation_method",
+    "isolation_enzyme",
+    "isolation_enzyme_mg_per_ml",
+    "isolation_digestion_min",
+    "isolation_details",
+    "isolated_on",
+    "basal_medium",
+    "basal_medium_details",
+    "antibiotics",
+    "supplement",
+    "supplement_percent",
+    "supplement_lot",
+    "heparin_u_per_ml",
+    "culture_format",
+    "culture_format_details",
+    "plastic_adherent",
+    "protocol_version",
+]
+PASSAGE_FIELDS = [
+    "cell_line",
+    "parent",
+    "number",
+    "started_on",
+    "harvested_on",
+    "vessel",
+    "area_cm2",
+    "cells_seeded",
+    "cells_harvested",
+    "viability_percent",
+    "confluence_percent",
+    "temperature_c",
+    "co2_percent",
+    "o2_percent",
+    "mycoplasma_result",
+    "protocol_version",
+]
+PRIMING_FIELDS = [
+    "name",
+    "kind",
+    "o2_percent",
+    "duration_h",
+    "device",
+    "three_d_system",
+    "washout",
+    "washes",
+    "delay_to_conditioning_h",
+    "protocol_version",
+]
+BATCH_START_FIELDS = ["code", "passage", "priming", "product_type", "intended_use", "protocol_version"]
+BATCH_PRODUCTION_FIELDS = [
+    "confluence_start_percent",
+    "cells_at_start",
+    "conditioning_medium",
+    "conditioning_medium_details",
+    "serum_free",
+    "serum_percent",
+    "ev_depletion_method",
+    "conditioning_volume_ml",
+    "conditioning_time_h",
+    "conditioning_o2_percent",
+    "harvest_viability_percent",
+    "harvest_viable_cells",
+    "collected_at",
+    "final_volume_ml",
+    "mock_control",
+    "ev_track_id",
+    "data_repository_ids",
+]
+PROCESSING_FIELDS = [
+    "order",
+    "kind",
+    "g_force",
+    "duration_min",
+    "temperature_c",
+    "rotor",
+    "k_factor",
+    "pore_size_um",
+    "mwco_kda",
+    "concentration_factor",
+    "final_volume_ml",
+    "lyoprotectant",
+    "lyoprotectant_mm",
+    "lyophilisation_cycle",
+    "residual_moisture_percent",
+    "reconstitution",
+    "reconstitution_volume_ml",
+    "details",
+    "protocol_version",
+]
+ALIQUOT_FIELDS = [
+    "code",
+    "volume_ul",
+    "container",
+    "buffer",
+    "state",
+    "temperature_c",
+    "location",
+    "position",
+    "stored_at",
+    "freeze_thaw_count",
+    "protocol_version",
+]
+QC_FIELDS = [
+    "assay",
+    "sample",
+    "analyte",
+    "method",
+    "instrument",
+    "value",
+    "unit",
+    "result_text",
+    "performed_on",
+    "reference_batch",
+    "raw_data",
+    "protocol_version",
+]
+IMMUNOPHENOTYPE_FIELDS = ["marker", "percent_positive", "passage_number", "measured_on", "primed_with_ifng"]
+DIFFERENTIATION_FIELDS = ["lineage", "result", "method", "passage_number", "assessed_on"]
+AGENT_FIELDS = ["agent", "concentration", "concentration_unit", "exposure", "exposure_unit", "supplier"]
+
+DonorForm = form_for(m.Donor, DONOR_FIELDS)
+CellLineForm = form_for(m.CellLine, CELL_LINE_FIELDS)
+PassageForm = form_for(m.Passage, PASSAGE_FIELDS)
+PrimingForm = form_for(m.PrimingCondition, PRIMING_FIELDS)
+BatchStartForm = form_for(m.SecretomeBatch, BATCH_START_FIELDS)
+BatchProductionForm = form_for(m.SecretomeBatch, BATCH_PRODUCTION_FIELDS)
+ProcessingStepForm = form_for(m.ProcessingStep, PROCESSING_FIELDS)
+AliquotForm = form_for(m.Aliquot, ALIQUOT_FIELDS)
+QCResultForm = form_for(m.QCResult, QC_FIELDS)
+ImmunophenotypeForm = form_for(m.Immunophenotype, IMMUNOPHENOTYPE_FIELDS)
+DifferentiationForm = form_for(m.Differentiation, DIFFERENTIATION_FIELDS)
+PrimingAgentForm = form_for(m.PrimingAgent, AGENT_FIELDS)
+
+
+class SignatureForm(forms.Form):
+    """Re-enter the password and say what the signature means (21 CFR 11.50)."""
+
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    meaning = forms.ChoiceField(choices=[])
+    justification = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, meanings: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meaning"].choices = meanings

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from batches.views import batches, records, review, storage, trends
+
+app_name = "batches"
+
+urlpatterns = [
+    path("batches/", batches.batch_list, name="batch-list"),
+    path("batches/new/", batches.batch_start, name="batch-start"),
+    path("batches/<int:pk>/", batches.batch_detail, name="batch-detail"),
+    path("batches/<int:pk>/checklist/", batches.batch_checklist_panel, name="batch-checklist"),
+    path("batches/<int:pk>/log/<slug:step>/", batches.batch_step, name="batch-step"),
+    path("batches/<int:pk>/<slug:action>/", batches.batch_action, name="batch-action"),
+    path("review/", review.review_queue, name="review-queue"),
+    path("review/qc/<int:pk>/verify/", review.qc_verify, name="qc-verify"),
+    path("review/qc/<int:pk>/reject/", review.qc_reject, name="qc-reject"),
+    path("qc/trends/", trends.qc_trends, name="qc-trends"),
+    path("qc/trends/data/", trends.qc_trend_data, name="qc-trend-data"),
+    path("storage/", storage.storage_browser, name="storage"),
+    path("storage/box/<int:pk>/", storage.storage_box, name="storage-box"),
+    path("labels/", storage.aliquot_labels, name="labels"),
+    path("records/<slug:kind>/", records.record_list, name="record-list"),
+    path("records/<slug:kind>/new/", records.record_create_view, name="record-create"),
+    path("records/<slug:kind>/<int:pk>/", records.record_edit_view, name="record-edit"),
+    path("records/<slug:kind>/<int:pk>/add/<slug:child>/", records.record_child_create, name="record-child"),
+]

@@ -1,0 +1,329 @@
+"""The batch: list, the guided logging flow, the batch page, and its lifecycle actions."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+from pghistory.models import Events
+
+from batches import forms as f
+from batches import models as m
+from batches.checklist import evaluate_batch
+from batches.choices import BatchStatus
+from batches.selectors import checklist_current_scores, checklist_latest_report
+from batches.services.lifecycle import ReleaseRefused, batch_reject, batch_submit
+from batches.services.qc import qc_result_record
+from batches.services.records import batch_create, batch_update, processing_step_create, record_create
+from batches.views.forms import posted_version, save_through_service, validate_only
+from batches.views.review import signed_release
+from lims.web import can_review, can_write, default_lab, get_scoped_or_404, member_required, require_write, scoped
+
+FLOW_STEPS = [
+    ("start", "Producing cells & priming"),
+    ("production", "Production"),
+    ("processing", "Processing steps"),
+    ("aliquots", "Aliquots into storage"),
+    ("qc", "QC results"),
+]
+COLLECTION_STEPS = {
+    "processing_steps": "processing",
+    "aliquots": "aliquots",
+    "aliquot_uses": "aliquots",
+    "qc_results": "qc",
+}
+RECORD_PAGES = {
+    "donor": "donors",
+    "cell_line": "cell-lines",
+    "immunophenotypes": "cell-lines",
+    "differentiations": "cell-lines",
+    "passage": "passages",
+    "passages": "passages",
+    "priming": "primings",
+    "priming_agents": "primings",
+}
+
+
+def _batches_for(user):
+    return scoped(m.SecretomeBatch.objects.all(), user)
+
+
+def _batch(user, pk: int) -> m.SecretomeBatch:
+    return get_scoped_or_404(
+        m.SecretomeBatch.objects.select_related(
+            "passage__cell_line__donor", "priming", "operator", "mock_control", "protocol_version__protocol", "lab"
+        ),
+        user,
+        pk=pk,
+    )
+
+
+def fill_url(batch: m.SecretomeBatch, item) -> str:
+    """Where to fill in what a checklist item misses: the form and the field."""
+    source, _, column = item.field.partition(".")
+    column = column or source
+    if source == "batch":
+        step = "production" if column in f.BATCH_PRODUCTION_FIELDS else "start"
+        return f"{reverse('batches:batch-step', args=[batch.pk, step])}#field-{column}"
+    if source in COLLECTION_STEPS:
+        return reverse("batches:batch-step", args=[batch.pk, COLLECTION_STEPS[source]])
+    if source in RECORD_PAGES:
+        targets = {
+            "donor": batch.passage.cell_line.donor_id,
+            "cell_line": batch.passage.cell_line_id,
+            "immunophenotypes": batch.passage.cell_line_id,
+            "differentiations": batch.passage.cell_line_id,
+            "passage": batch.passage_id,
+            "passages": batch.passage_id,
+            "priming": batch.priming_id,
+            "priming_agents": batch.priming_id,
+        }
+        if targets[source] is None:
+            return reverse("batches:batch-step", args=[batch.pk, "start"]) + "#field-priming"
+        return f"{reverse('batches:record-edit', args=[RECORD_PAGES[source], targets[source]])}#field-{column}"
+    return reverse("batches:batch-detail", args=[batch.pk])
+
+
+def _checklist_context(batch):
+    evaluation = evaluate_batch(batch)
+    todo = [
+        {"item": item, "url": fill_url(batch, item)}
+        for item in evaluation.items
+        if item.status in ("missing", "invalid")
+    ]
+    return evaluation, todo
+
+
+@member_required
+def batch_list(request):
+    batches = _batches_for(request.user).select_related("passage__cell_line", "priming").order_by("-created_at")
+    status = request.GET.get("status", "")
+    if status in BatchStatus.values:
+        batches = batches.filter(status=status)
+    batches = list(batches[:300])
+    scores = checklist_current_scores(batch_ids=[b.pk for b in batches])
+    return render(
+        request,
+        "batches/batch_list.html",
+        {
+            "batches": [(b, scores.get(b.pk)) for b in batches],
+            "status": status,
+            "statuses": BatchStatus.choices,
+        },
+    )
+
+
+@member_required
+def batch_detail(request, pk: int):
+    batch = _batch(request.user, pk)
+    batch = (
+        m.SecretomeBatch.objects.filter(pk=batch.pk)
+        .select_related("passage__cell_line__donor", "priming", "operator", "mock_control", "lab")
+        .prefetch_related(
+            "processing_steps",
+            "priming__agents",
+            Prefetch(
+                "qc_results",
+                queryset=m.QCResult.objects.select_related("specification", "performed_by", "verified_by").order_by(
+                    "assay", "analyte", "sample"
+                ),
+            ),
+            Prefetch("aliquots", queryset=m.Aliquot.objects.select_related("location__parent__parent")),
+            Prefetch("administrations", queryset=m.Administration.objects.select_related("study")),
+            "events__actor",
+        )
+        .get()
+    )
+    evaluation, todo = _checklist_context(batch)
+    report = checklist_latest_report(batch=batch)
+    context = {
+        "batch": batch,
+        "chain": batch.passage.chain(),
+        "evaluation": evaluation,
+        "todo": todo,
+        "report": report,
+        "can_write": can_write(request.user, batch.lab_id) and batch.status == BatchStatus.DRAFT,
+        "can_review": can_review(request.user, batch.lab_id),
+        "signatures": _signatures(batch),
+        "history": _history(batch),
+        "steps": FLOW_STEPS,
+    }
+    return render(request, "batches/batch_detail.html", context)
+
+
+def _signatures(batch):
+    from lims.services.signatures import signatures_for_record
+
+    rows = list(signatures_for_record(record=batch))
+    for result in batch.qc_results.all():
+        rows.extend(signatures_for_record(record=result))
+    return sorted(rows, key=lambda s: s.signed_at)
+
+
+def _history(batch):
+    """Row history of the batch and every row that points at it: who, when, what changed, why."""
+    return list(Events.objects.references(batch).order_by("-pgh_created_at", "-pgh_id")[:100])
+
+
+@member_required
+def batch_start(request):
+    lab = default_lab(request.user)
+    form = f.BatchStartForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        if request.POST.get("_validate"):
+            validate_only(form)
+            return render(request, "partials/form_fields.html", {"form": form})
+        batch = save_through_service(form, lambda data: batch_create(lab=lab, actor=request.user, data=data))
+        if batch is not None:
+            messages.success(request, f"Draft batch {batch.code} created. Next: production.")
+            return redirect("batches:batch-step", batch.pk, "production")
+    return render(
+        request,
+        "batches/record_form.html",
+        {
+            "form": form,
+            "heading": "Log a new batch",
+            "steps": FLOW_STEPS,
+            "current_step": "start",
+            "submit_label": "Create draft and continue",
+            "cancel_url": reverse("batches:batch-list"),
+            "version": None,
+        },
+    )
+
+
+@member_required
+def batch_step(request, pk: int, step: str):
+    batch = _batch(request.user, pk)
+    if step not in dict(FLOW_STEPS):
+        raise Http404("No such step.")
+    forms_for_step = {
+        "start": f.BatchStartForm,
+        "production": f.BatchProductionForm,
+        "processing": f.ProcessingStepForm,
+        "aliquots": f.AliquotForm,
+        "qc": f.QCResultForm,
+    }
+    is_batch_form = step in ("start", "production")
+    writable = can_write(request.user, batch.lab_id) and batch.status == BatchStatus.DRAFT
+    initial = _initial_for(batch, step)
+    if request.method == "POST":
+        require_write(request.user, batch.lab_id)
+        form = forms_for_step[step](request.POST, instance=batch if is_batch_form else None, user=request.user)
+        if request.POST.get("_validate"):
+            validate_only(form)
+            return render(request, "partials/form_fields.html", {"form": form})
+        saved = save_through_service(form, lambda data: _write_step(request, batch, step, data))
+        if saved is not None:
+            messages.success(request, _saved_message(step, saved))
+            next_step = _next_step(step) if is_batch_form else step
+            return redirect("batches:batch-step", batch.pk, next_step)
+    else:
+        form = forms_for_step[step](instance=batch if is_batch_form else None, initial=initial, user=request.user)
+    if not writable:
+        for field in form.fields.values():
+            field.disabled = True
+    evaluation, todo = _checklist_context(batch)
+    return render(
+        request,
+        "batches/batch_step.html",
+        {
+            "form": form,
+            "batch": batch,
+            "heading": f"{batch.code}: {dict(FLOW_STEPS)[step]}",
+            "steps": FLOW_STEPS,
+            "current_step": step,
+            "version": batch.version if is_batch_form else None,
+            "checklist": evaluation,
+            "todo": todo,
+            "rows": _rows_for(batch, step),
+            "writable": writable,
+            "is_batch_form": is_batch_form,
+            "next_step": _next_step(step),
+            "submit_label": "Save and continue" if is_batch_form else "Add",
+        },
+    )
+
+
+def _next_step(step: str) -> str:
+    names = [name for name, _ in FLOW_STEPS]
+    index = names.index(step)
+    return names[min(index + 1, len(names) - 1)]
+
+
+def _saved_message(step: str, saved) -> str:
+    return {
+        "processing": f"Processing step {saved.order} added.",
+        "aliquots": f"Aliquot {saved} added.",
+        "qc": f"QC result {saved} recorded.",
+    }.get(step, "Saved.")
+
+
+def _initial_for(batch, step: str) -> dict:
+    if step == "processing":
+        return {"order": batch.processing_steps.count() + 1}
+    if step == "aliquots":
+        return {"code": f"{batch.code}-A{batch.aliquots.count() + 1:02d}"}
+    if step == "qc":
+        return {"assay": "", "sample": "product"}
+    return {}
+
+
+def _rows_for(batch, step: str):
+    if step == "processing":
+        return batch.processing_steps.order_by("order")
+    if step == "aliquots":
+        return batch.aliquots.select_related("location").order_by("code")
+    if step == "qc":
+        return batch.qc_results.select_related("specification").order_by("assay", "analyte")
+    return []
+
+
+def _write_step(request, batch, step: str, data: dict):
+    actor = request.user
+    if step in ("start", "production"):
+        return batch_update(batch=batch, actor=actor, data=data, version=posted_version(request))
+    if step == "processing":
+        return processing_step_create(lab=batch.lab, actor=actor, data={**data, "batch": batch})
+    if step == "aliquots":
+        return record_create(model=m.Aliquot, lab=batch.lab, actor=actor, data={**data, "batch": batch})
+    return qc_result_record(lab=batch.lab, actor=actor, data={**data, "batch": batch, "performed_by": actor})
+
+
+@member_required
+def batch_checklist_panel(request, pk: int):
+    batch = _batch(request.user, pk)
+    evaluation, todo = _checklist_context(batch)
+    return render(request, "batches/_checklist_panel.html", {"evaluation": evaluation, "todo": todo, "batch": batch})
+
+
+@require_POST
+@member_required
+def batch_action(request, pk: int, action: str):
+    batch = _batch(request.user, pk)
+    try:
+        if action == "submit":
+            batch_submit(batch=batch, actor=request.user)
+            messages.success(request, f"Batch {batch.code} submitted for review.")
+        elif action == "release":
+            _release(request, batch)
+        elif action == "reject":
+            batch_reject(batch=batch, actor=request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, f"Batch {batch.code} rejected.")
+        else:
+            raise Http404("No such action.")
+    except ReleaseRefused as refused:
+        for blocker in refused.blockers:
+            messages.error(request, blocker)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except PermissionDenied as denied:
+        messages.error(request, str(denied))
+    return redirect(request.POST.get("next") or reverse("batches:batch-detail", args=[batch.pk]))
+
+
+def _release(request, batch):
+    signed_release(request, batch)

@@ -1,0 +1,56 @@
+"""Posting a form through a service: errors land on the named field, nothing half-written, inline validation."""
+
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from batches.services.records import Conflict, validate_record
+
+
+def attach_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            target = field if field in form.fields else None
+            for message in messages:
+                form.add_error(
+                    target,
+                    message if target else f"{field.replace('_', ' ')}: {message}" if field != "__all__" else message,
+                )
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+def validate_only(form, instance_factory: Callable[[dict], models.Model] | None = None):
+    """Inline validation while typing: errors for the fields already filled in, nothing saved."""
+    form.is_valid()
+    if instance_factory is not None and not form.errors:
+        try:
+            validate_record(instance_factory(form.cleaned_data))
+        except ValidationError as error:
+            attach_errors(form, error)
+    for name in list(form.errors):
+        if name != "__all__" and not form.data.get(form.add_prefix(name)):
+            del form.errors[name]
+    return form
+
+
+def save_through_service(form, write: Callable[[dict], models.Model]):
+    """Run the service with the form's data; return the saved record, or None with the errors on the form."""
+    if not form.is_valid():
+        return None
+    try:
+        return write(form.service_data())
+    except ValidationError as error:
+        attach_errors(form, error)
+    except Conflict as conflict:
+        form.add_error(None, str(conflict))
+    return None
+
+
+def posted_version(request) -> int:
+    try:
+        return int(request.POST.get("_version", ""))
+    except ValueError:
+        return -1

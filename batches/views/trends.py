@@ -1,0 +1,107 @@
+"""QC trend charts per assay across batches, with specification limits — how a PI spots a drifting process."""
+
+from django.db.models import F
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from batches import models as m
+from batches.choices import Assay, ProductType
+from lims.web import member_required, scoped
+
+COLOUR_BY = {
+    "priming": ("batch__priming__name", "Priming condition"),
+    "donor": ("batch__passage__cell_line__donor__code", "Donor"),
+    "product_type": ("batch__product_type", "Product type"),
+}
+
+
+def _results(request):
+    assay = request.GET.get("assay") or "endotoxin"
+    queryset = scoped(m.QCResult.objects.filter(assay=assay, value__isnull=False), request.user).exclude(
+        status="rejected"
+    )
+    analyte = request.GET.get("analyte", "")
+    if analyte:
+        queryset = queryset.filter(analyte=analyte)
+    product_type = request.GET.get("product_type", "")
+    if product_type in ProductType.values:
+        queryset = queryset.filter(batch__product_type=product_type)
+    return assay, analyte, product_type, queryset
+
+
+@member_required
+def qc_trends(request):
+    assay, analyte, product_type, queryset = _results(request)
+    analytes = sorted(
+        set(
+            scoped(m.QCResult.objects.filter(assay=assay), request.user)
+            .exclude(analyte="")
+            .values_list("analyte", flat=True)
+        )
+    )
+    return render(
+        request,
+        "batches/qc_trends.html",
+        {
+            "assays": Assay.choices,
+            "assay": assay,
+            "analyte": analyte,
+            "analytes": analytes,
+            "product_types": ProductType.choices,
+            "product_type": product_type,
+            "colour_by": request.GET.get("colour_by", "priming"),
+            "colour_choices": [(k, v[1]) for k, v in COLOUR_BY.items()],
+            "result_count": queryset.count(),
+        },
+    )
+
+
+@member_required
+def qc_trend_data(request):
+    """Points (one per result, in production order) and the specification limits in force."""
+    assay, analyte, product_type, queryset = _results(request)
+    colour_field, colour_label = COLOUR_BY.get(request.GET.get("colour_by", "priming"), COLOUR_BY["priming"])
+    rows = queryset.select_related("batch", "specification").order_by("batch__collected_at", "batch__code", "pk")
+    points = []
+    for result in rows.values(
+        "pk",
+        "value",
+        "unit",
+        "outcome",
+        "batch_id",
+        "batch__code",
+        "batch__collected_at",
+        "performed_on",
+        "specification__min_value",
+        "specification__max_value",
+        "specification__warn_min",
+        "specification__warn_max",
+        group=F(colour_field),
+    ):
+        points.append(
+            {
+                "id": result["pk"],
+                "batch": result["batch__code"],
+                "batch_id": result["batch_id"],
+                "value": result["value"],
+                "unit": result["unit"],
+                "outcome": result["outcome"] or "",
+                "group": result["group"] or "—",
+                "date": (result["batch__collected_at"] or result["performed_on"]).isoformat()[:10],
+                "limits": {
+                    key: result[f"specification__{key}"] for key in ("min_value", "max_value", "warn_min", "warn_max")
+                },
+            }
+        )
+    limits = next((p["limits"] for p in reversed(points) if any(v is not None for v in p["limits"].values())), {})
+    return JsonResponse(
+        {
+            "assay": assay,
+            "analyte": analyte,
+            "product_type": product_type,
+            "colour_by": colour_label,
+            "unit": points[-1]["unit"] if points else "",
+            "points": points,
+            "limits": limits,
+        }
+    )

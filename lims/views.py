@@ -1,0 +1,35 @@
+"""The dashboard: what needs attention in the user's labs."""
+
+from django.db.models import Count
+from django.shortcuts import render
+
+from batches import models as m
+from batches.choices import BatchStatus, QCOutcome, QCStatus
+from batches.selectors import checklist_current_scores
+from lims.web import member_required, scoped
+
+
+@member_required
+def dashboard(request):
+    user = request.user
+    batches = scoped(m.SecretomeBatch.objects.all(), user)
+    by_status = dict(batches.values_list("status").annotate(n=Count("pk")))
+    active = list(
+        batches.exclude(status=BatchStatus.RETIRED).select_related("passage__cell_line").order_by("-created_at")[:200]
+    )
+    scores = checklist_current_scores(batch_ids=[b.pk for b in active])
+    ranked = sorted(active, key=lambda b: (scores.get(b.pk, -1), b.code))
+    results = scoped(m.QCResult.objects.all(), user).select_related("batch", "specification", "performed_by")
+    return render(
+        request,
+        "dashboard.html",
+        {
+            "statuses": [(value, label, by_status.get(value, 0)) for value, label in BatchStatus.choices],
+            "scored": [(b, scores.get(b.pk)) for b in ranked[:12]],
+            "awaiting": results.filter(status=QCStatus.RECORDED).order_by("performed_on")[:12],
+            "out_of_spec": results.filter(outcome=QCOutcome.FAIL)
+            .exclude(status=QCStatus.REJECTED)
+            .order_by("-performed_on")[:12],
+            "activity": scoped(m.BatchEvent.objects.all(), user).select_related("batch", "actor").order_by("-at")[:15],
+        },
+    )
