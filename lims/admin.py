@@ -23,3 +23,7 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("role", "lab")
     search_fields = ("user__username", "user__first_name", "user__last_name", "lab__name")
     autocomplete_fields = ["user", "lab"]
+
+
+# Read-only pages for the quality unit: audit trail, signatures, sign-in attempts, chain seals.
+from lims import admin_audit  # noqa: E402, F401

@@ -106,6 +106,15 @@ class AuditChainHead(models.Model):
         return f"#{self.seq} {self.hash[:12]}…"
 
 
+class AuditTrail(AuditSeal):
+    """The admin's menu entry for the audit trail page (lims.admin_audit); no table of its own."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "audit trail"
+        verbose_name_plural = "audit trail"
+
+
 def chain_hash(previous_hash: str, seq: int, table_name: str, row_key: str, content_hash: str) -> str:
     """The chain link exactly as the trigger computes it."""
     text = f"{previous_hash}|{seq}|{table_name}|{row_key}|{content_hash}"

@@ -79,7 +79,7 @@ class LabOwnedModel(models.Model):
 
 
 # Models kept in their own modules (audit chain, signatures, sign-in log) are registered here.
-from lims.audit_chain import AuditChainHead, AuditSeal, AuditShape  # noqa: E402
+from lims.audit_chain import AuditChainHead, AuditSeal, AuditShape, AuditTrail  # noqa: E402
 from lims.sign_in import SignInAttempt  # noqa: E402
 from lims.signatures import Signature  # noqa: E402
 
@@ -87,6 +87,7 @@ __all__ = [
     "AuditChainHead",
     "AuditSeal",
     "AuditShape",
+    "AuditTrail",
     "Lab",
     "LabOwnedModel",
     "Membership",

@@ -1,0 +1,1 @@
+"""Reads owned by the lims app: the audit trail."""

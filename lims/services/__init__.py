@@ -1,0 +1,1 @@
+"""Writes owned by the lims app: signatures, sign-in security."""
