@@ -4,6 +4,7 @@ import difflib
 import math
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from batches.models import Passage, SecretomeBatch
@@ -258,6 +259,8 @@ def _parameter_values(parameter: ProtocolParameter) -> dict:
 
 def protocol_version_diff(*, version: ProtocolVersion, against: ProtocolVersion) -> dict:
     """What changed from `against` (the older text, usually) to `version`: the body and the parameters."""
+    if against.protocol_id != version.protocol_id:
+        raise ValidationError({"against": ["Compare two versions of the same protocol."]})
     old_params = {p.name: p for p in against.parameters.all()}
     new_params = {p.name: p for p in version.parameters.all()}
     changed = []

@@ -1,0 +1,87 @@
+"""In the admin a published protocol version is read-only, and saving it is refused."""
+
+import pytest
+from django.urls import reverse
+
+from protocols.models import Deviation, ProtocolVersion
+from protocols.services import deviation_sync
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_reviewer(client, reviewer):
+    reviewer.is_staff = reviewer.is_superuser = True
+    reviewer.save()
+    client.force_login(reviewer)
+    return reviewer
+
+
+def _change_url(version):
+    return reverse("admin:protocols_protocolversion_change", args=[version.pk])
+
+
+def test_an_effective_version_opens_read_only_without_a_save_button(client, staff_reviewer, publish_sop):
+    version = publish_sop()
+    response = client.get(_change_url(version))
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="_save"' not in body
+    assert 'name="body"' not in body, "the text is shown, not offered for editing"
+    assert "parameters-0-max_value" not in body, "its parameters are not editable either"
+    assert "conditioning_time_h" in body
+
+
+def test_saving_an_effective_version_in_the_admin_is_refused(client, staff_reviewer, publish_sop):
+    version = publish_sop()
+    response = client.post(
+        _change_url(version),
+        {"lab": version.lab_id, "protocol": version.protocol_id, "number": 1, "body": "tampered", "_save": "Save"},
+    )
+    assert response.status_code == 403
+    version.refresh_from_db()
+    assert version.body != "tampered"
+
+
+def test_an_effective_version_cannot_be_deleted_in_the_admin(client, staff_reviewer, publish_sop):
+    version = publish_sop()
+    url = reverse("admin:protocols_protocolversion_delete", args=[version.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 403
+    assert ProtocolVersion.objects.filter(pk=version.pk).exists()
+
+
+def test_a_draft_is_editable_in_the_admin(client, staff_reviewer, lab):
+    draft = f.ProtocolVersionFactory(lab=lab)
+    body = client.get(_change_url(draft)).content.decode()
+    assert 'name="_save"' in body
+    assert 'name="body"' in body
+
+
+def test_the_admin_publishes_drafts_through_the_service(client, staff_reviewer, lab):
+    draft = f.ProtocolVersionFactory(lab=lab)
+    response = client.post(
+        reverse("admin:protocols_protocolversion_changelist"),
+        {"action": "publish_selected", "_selected_action": [draft.pk]},
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert (draft.status, draft.approved_by) == ("effective", staff_reviewer)
+
+
+def test_the_admin_approves_only_justified_deviations(client, staff_reviewer, publish_sop, lab, technician):
+    batch = f.SecretomeBatchFactory(lab=lab, protocol_version=publish_sop())
+    deviation_sync(batch=batch, actor=technician)
+    deviation = Deviation.objects.get(batch=batch)
+    changelist = reverse("admin:protocols_deviation_changelist")
+    client.post(changelist, {"action": "approve_selected", "_selected_action": [deviation.pk]})
+    deviation.refresh_from_db()
+    assert deviation.status == "open"
+
+    change = reverse("admin:protocols_deviation_change", args=[deviation.pk])
+    assert client.post(change, {"justification": "  "}).status_code == 200, "the form shows the error"
+    assert client.post(change, {"justification": "validated in the pilot", "_save": "Save"}).status_code == 302
+    client.post(changelist, {"action": "approve_selected", "_selected_action": [deviation.pk]})
+    deviation.refresh_from_db()
+    assert (deviation.status, deviation.justification) == ("approved", "validated in the pilot")
+    assert client.post(change, {"justification": "rewritten"}).status_code == 403
