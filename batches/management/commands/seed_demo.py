@@ -10,6 +10,7 @@ from batches import models as m
 from batches.services.checklist import batch_check_many, study_check_many
 from lims.management.base import AuditedCommand
 from lims.models import Lab, Membership, Role
+from protocols.demo import seed_protocols
 
 DEMO_PASSWORD = "demo-password"  # printed demo login, documented in the README
 DEMO_USERS = (
@@ -60,6 +61,7 @@ class DemoSeeder:
         self._aliquots(batches, freezer_box)
         self._qc(batches)
         self._study(batches)
+        seed_protocols(lab=self.lab, tech=self.tech, pi=self.pi)
         self._checklist_reports()
 
     def _checklist_reports(self) -> None:
