@@ -1,0 +1,89 @@
+"""What an evaluation says: item results, gate results, and the evaluation of one subject."""
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class ItemResult:
+    item_id: str
+    category: str
+    level: str  # effective level: R, Rec or C
+    status: str  # satisfied | missing | invalid | not_applicable
+    message: str
+    field: str
+    label: str
+    value: Any = None
+    entity: str = ""
+    subject: str = ""  # for per-administration items: which administration
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def blocks_release(self) -> bool:
+        return self.level in ("R", "C") and self.status in ("missing", "invalid")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class GateResult:
+    gate_id: str
+    passed: bool
+    message: str
+    number: int = 0
+    label: str = ""
+    blocking: bool = False  # a failed gate that blocks release (in-vivo or clinical use)
+    flagged: bool = False  # something was seen but not judged (e.g. phenotype of IFN-γ-primed cells)
+    value: Any = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Evaluation:
+    version: str
+    score: float
+    score_by_category: dict[str, float]
+    items: list[ItemResult]
+    gates: list[GateResult]
+    fingerprint: str
+    subject_kind: str = "batch"
+    subject_id: int = 0
+    lab_id: int = 0
+
+    def item(self, item_id: str) -> ItemResult:
+        return next(result for result in self.items if result.item_id == item_id)
+
+    def items_for(self, item_id: str) -> list[ItemResult]:
+        return [result for result in self.items if result.item_id == item_id]
+
+    def gate(self, gate_id: str) -> GateResult:
+        return next(result for result in self.gates if result.gate_id == gate_id)
+
+    @property
+    def release_problems(self) -> list[str]:
+        """Readable sentences: required items missing or invalid, and gates that fail and block release."""
+        problems = [
+            f"Required item '{r.label}' ({r.item_id}) is {r.status}: {r.message}"
+            for r in self.items
+            if r.blocks_release
+        ]
+        problems += [f"Gate {g.number} ({g.label}) fails: {g.message}" for g in self.gates if g.blocking]
+        return problems
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [jsonable(v) for v in value]
+    return str(value)

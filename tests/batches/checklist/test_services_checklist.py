@@ -1,0 +1,192 @@
+"""Running checks: one report per set of inputs, a current report per batch, queued checks, activation."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+
+from batches import models as m
+from batches.checklist import active_checklist_version, evaluate_batch
+from batches.models.checklist import ChecklistActivation, CurrentChecklistReport
+from batches.selectors import checklist_current_scores, checklist_latest_report, study_checklist_latest_report
+from batches.services.checklist import (
+    batch_check_many,
+    batch_check_queue,
+    batch_check_run,
+    checklist_activate,
+    study_check_queue,
+    study_check_run,
+)
+from batches.services.lifecycle import batch_submit
+from tests import factories as f
+from tests.batches.checklist.builders import complete_batch
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def batch(lab, technician):
+    return complete_batch(lab, technician, product_type="EV")
+
+
+def test_a_check_writes_a_report_with_the_evaluation(batch):
+    report = batch_check_run(batch_id=batch.pk)
+    evaluation = evaluate_batch(batch)
+    assert report.batch_id == batch.pk and report.lab_id == batch.lab_id
+    assert report.checklist_version == active_checklist_version() == evaluation.version
+    assert report.fingerprint == evaluation.fingerprint and len(report.fingerprint) == 64
+    assert report.score == 100.0
+    assert len(report.items) == len(evaluation.items)
+    assert {"item_id", "status", "message", "field", "label", "value", "level"} <= set(report.items[0])
+    assert {g["gate_id"] for g in report.gates} == {g.gate_id for g in evaluation.gates}
+
+
+def test_the_same_inputs_never_make_a_second_report(batch):
+    first = batch_check_run(batch_id=batch.pk)
+    again = batch_check_run(batch_id=batch.pk)
+    assert again.pk == first.pk
+    assert m.ChecklistReport.objects.filter(batch=batch).count() == 1
+    assert m.BatchEvent.objects.filter(batch=batch, kind="checked").count() == 1
+
+
+def test_the_database_refuses_a_second_report_with_the_same_fingerprint(batch):
+    report = batch_check_run(batch_id=batch.pk)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        m.ChecklistReport.objects.create(
+            lab=batch.lab,
+            batch=batch,
+            checklist_version=report.checklist_version,
+            score=1,
+            fingerprint=report.fingerprint,
+        )
+
+
+def test_a_change_to_what_the_checklist_reads_makes_a_new_current_report(batch):
+    before = batch_check_run(batch_id=batch.pk)
+    m.SecretomeBatch.objects.filter(pk=batch.pk).update(conditioning_o2_percent=None)
+    after = batch_check_run(batch_id=batch.pk)
+    assert after.pk != before.pk and after.score < before.score
+    assert checklist_latest_report(batch=batch) == after
+    missing = next(i for i in after.items if i["item_id"] == "sp_conditioning_o2")
+    assert missing["status"] == "missing" and missing["field"] == "conditioning_o2_percent"
+
+
+def test_an_undone_change_brings_the_earlier_report_back_as_current(batch):
+    original = batch_check_run(batch_id=batch.pk)
+    m.SecretomeBatch.objects.filter(pk=batch.pk).update(conditioning_o2_percent=5)
+    changed = batch_check_run(batch_id=batch.pk)
+    m.SecretomeBatch.objects.filter(pk=batch.pk).update(conditioning_o2_percent=21)
+    assert batch_check_run(batch_id=batch.pk) == original
+    assert checklist_latest_report(batch=batch) == original != changed
+    assert m.ChecklistReport.objects.filter(batch=batch).count() == 2
+
+
+def test_a_lifecycle_change_is_not_an_input(batch, technician):
+    report = batch_check_run(batch_id=batch.pk)
+    batch_submit(batch=batch, actor=technician)
+    assert batch_check_run(batch_id=batch.pk) == report
+
+
+def test_two_batches_with_identical_records_get_separate_reports(lab, technician):
+    one = complete_batch(lab, technician)
+    two = f.SecretomeBatchFactory(lab=lab, passage=one.passage, priming=one.priming)
+    assert batch_check_many(batch_ids=[one.pk, two.pk]) == 2
+    assert m.ChecklistReport.objects.count() == 2
+
+
+def test_a_chunk_check_writes_only_the_reports_that_changed(lab, technician):
+    batches = [complete_batch(lab, technician) for _ in range(3)]
+    ids = [b.pk for b in batches]
+    assert batch_check_many(batch_ids=ids) == 3
+    m.SecretomeBatch.objects.filter(pk=ids[1]).update(harvest_viable_cells=None)
+    assert batch_check_many(batch_ids=ids) == 1
+    assert batch_check_many(batch_ids=ids) == 0
+    scores = checklist_current_scores(batch_ids=ids)
+    assert scores[ids[0]] == 100.0 and scores[ids[1]] < 100.0
+
+
+def test_checking_a_batch_that_does_not_exist_says_so():
+    with pytest.raises(m.SecretomeBatch.DoesNotExist):
+        batch_check_run(batch_id=987654)
+
+
+def test_no_report_yet_means_no_latest_report(batch):
+    assert checklist_latest_report(batch=batch) is None
+
+
+def test_queued_checks_run_once_the_transaction_commits(batch, technician, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        assert batch_check_queue(batch_ids=[batch.pk, batch.pk], actor=technician) == [batch.pk]
+    assert not m.ChecklistReport.objects.exists()
+    for callback in callbacks:
+        callback()
+    assert checklist_latest_report(batch=batch).score == 100.0
+
+
+def test_queuing_a_check_needs_a_role_in_the_batch_lab(batch, outsider):
+    with pytest.raises(PermissionDenied):
+        batch_check_queue(batch_ids=[batch.pk], actor=outsider)
+
+
+def test_queuing_an_unknown_batch_names_the_field():
+    with pytest.raises(ValidationError) as error:
+        batch_check_queue(batch_ids=[424242])
+    assert "batch_ids" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        batch_check_queue(batch_ids=["twelve"])
+    assert "batch_ids" in error.value.message_dict
+
+
+def test_a_study_check_reports_dose_and_outcomes_per_administration(lab, batch):
+    study = f.StudyFactory(lab=lab)
+    f.AdministrationFactory(lab=lab, study=study, batch=batch, group="EV")
+    report = study_check_run(study_id=study.pk)
+    assert report.study_id == study.pk and report.batch_id is None
+    assert set(report.score_by_category) == {"dose_administration", "outcomes"}
+    route = next(i for i in report.items if i["item_id"] == "da_route")
+    assert route["subject"].startswith("administration #") and batch.code in route["subject"]
+    assert study_checklist_latest_report(study=study) == report
+    assert study_check_run(study_id=study.pk) == report
+
+
+def test_a_study_without_administrations_misses_every_dose_item(lab):
+    study = f.StudyFactory(lab=lab)
+    report = study_check_run(study_id=study.pk)
+    dose_items = [i for i in report.items if i["category"] == "dose_administration" and i["item_id"] != "da_animals"]
+    assert dose_items and all(i["status"] == "missing" and i["field"] == "administrations" for i in dose_items)
+
+
+def test_queuing_a_study_check_runs_it_on_commit(lab, technician, django_capture_on_commit_callbacks):
+    study = f.StudyFactory(lab=lab)
+    with django_capture_on_commit_callbacks(execute=True):
+        study_check_queue(study_ids=[study.pk], actor=technician)
+    assert study_checklist_latest_report(study=study) is not None
+
+
+def test_only_a_superuser_activates_a_checklist_version(lab_admin):
+    with pytest.raises(PermissionDenied):
+        checklist_activate(version="secretome-minimal-v1", actor=lab_admin)
+
+
+def test_activating_an_unknown_version_names_the_field():
+    with pytest.raises(ValidationError) as error:
+        checklist_activate(version="secretome-minimal-v99")
+    assert "version" in error.value.message_dict
+
+
+def test_activating_the_version_in_force_is_idempotent(batch, django_capture_on_commit_callbacks):
+    admin = f.UserFactory(username="root", is_superuser=True, is_staff=True)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        first = checklist_activate(version="secretome-minimal-v1", actor=admin, note="initial")
+        again = checklist_activate(version="secretome-minimal-v1", actor=admin)
+    assert first == again and ChecklistActivation.objects.count() == 1
+    # The first version was already in force before any activation: nothing to re-check.
+    assert not callbacks and not m.ChecklistReport.objects.exists()
+    assert active_checklist_version() == "secretome-minimal-v1"
+
+
+def test_activating_another_version_re_checks_every_batch(batch, django_capture_on_commit_callbacks):
+    # As if a later version had been in force: going back to v1 is a change of version too.
+    ChecklistActivation.objects.create(version="secretome-minimal-v2")
+    with django_capture_on_commit_callbacks(execute=True):
+        checklist_activate(version="secretome-minimal-v1")
+    assert CurrentChecklistReport.objects.get(batch=batch).report.checklist_version == "secretome-minimal-v1"
