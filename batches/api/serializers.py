@@ -1,0 +1,526 @@
+"""Serializers for the batches app: every writable field listed explicitly, foreign keys as ids."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from batches import choices
+from batches.computations import cumulative_population_doublings
+from batches.models import (
+    Administration,
+    Aliquot,
+    CellLine,
+    ChecklistReport,
+    Differentiation,
+    Donor,
+    Immunophenotype,
+    OutcomeMeasure,
+    Passage,
+    PrimingAgent,
+    PrimingCondition,
+    ProcessingStep,
+    QCResult,
+    QCSpecification,
+    SecretomeBatch,
+    StorageLocation,
+    Study,
+)
+from lims.api.serializers import LabOwnedSerializer
+
+COMMON = ("id", "lab", "created_at", "created_by", "updated_at", "version")
+AUDIT_READ_ONLY = ("created_at", "created_by", "updated_at")
+
+
+def _computed(help_text: str) -> serializers.FloatField:
+    return serializers.FloatField(read_only=True, allow_null=True, help_text=help_text)
+
+
+class DonorSerializer(LabOwnedSerializer):
+    tissue_group = serializers.ChoiceField(
+        choices=choices.TissueGroup.choices, read_only=True, help_text="Perinatal, adult or alternative source."
+    )
+
+    class Meta(LabOwnedSerializer.Meta):
+        model = Donor
+        fields = (
+            *COMMON,
+            "code",
+            "species",
+            "tissue_source",
+            "tissue_group",
+            "anatomical_site",
+            "sex",
+            "age_years",
+            "health_status",
+            "health_details",
+            "pooled",
+            "n_donors",
+            "supplier",
+            "catalogue_number",
+            "lot",
+            "ethics_approval_ref",
+            "consent_obtained",
+            "genetically_modified",
+            "modification_details",
+        )
+
+
+class ImmunophenotypeSerializer(LabOwnedSerializer):
+    class Meta(LabOwnedSerializer.Meta):
+        model = Immunophenotype
+        fields = (
+            *COMMON,
+            "cell_line",
+            "marker",
+            "percent_positive",
+            "passage_number",
+            "measured_on",
+            "primed_with_ifng",
+        )
+
+
+class DifferentiationSerializer(LabOwnedSerializer):
+    class Meta(LabOwnedSerializer.Meta):
+        model = Differentiation
+        fields = (*COMMON, "cell_line", "lineage", "result", "method", "passage_number", "assessed_on")
+
+
+class CellLineSerializer(LabOwnedSerializer):
+    immunophenotypes = ImmunophenotypeSerializer(
+        many=True, read_only=True, help_text="Marker measurements (write them at /immunophenotypes/)."
+    )
+    differentiations = DifferentiationSerializer(
+        many=True, read_only=True, help_text="Trilineage results (write them at /differentiations/)."
+    )
+
+    class Meta(LabOwnedSerializer.Meta):
+        model = CellLine
+        fields = (
+            *COMMON,
+            "donor",
+            "code",
+            "isolation_method",
+            "isolation_enzyme",
+            "isolation_enzyme_mg_per_ml",
+            "isolation_digestion_min",
+            "isolation_details",
+            "isolated_on",
+            "basal_medium",
+            "basal_medium_details",
+            "antibiotics",
+            "supplement",
+            "supplement_percent",
+            "supplement_lot",
+            "heparin_u_per_ml",
+            "culture_format",
+            "culture_format_details",
+            "plastic_adherent",
+            "protocol_version",
+            "immunophenotypes",
+            "differentiations",
+        )
+
+
+class PassageSerializer(LabOwnedSerializer):
+    seeding_density_per_cm2 = _computed("Cells seeded per cm² (computed).")
+    population_doublings = _computed("log2(cells harvested / cells seeded) (computed).")
+    cumulative_population_doublings = serializers.SerializerMethodField(
+        help_text="Population doublings summed along the passage chain; null when a passage lacks counts."
+    )
+    doubling_time_h = _computed("Hours per doubling during this passage (computed).")
+
+    class Meta(LabOwnedSerializer.Meta):
+        model = Passage
+        fields = (
+            *COMMON,
+            "cell_line",
+            "parent",
+            "number",
+            "started_on",
+            "harvested_on",
+            "vessel",
+            "area_cm2",
+            "cells_seeded",
+            "cells_harvested",
+            "viability_percent",
+            "confluence_percent",
+            "temperature_c",
+            "co2_percent",
+            "o2_percent",
+            "mycoplasma_result",
+            "protocol_version",
+            "seeding_density_per_cm2",
+            "population_doublings",
+            "cumulative_population_doublings",
+            "doubling_time_h",
+        )
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_cumulative_population_doublings(self, passage: Passage) -> float | None:
+        """Uses the passages the view preloaded (`passages_by_id`) so a page costs no query per row."""
+        known: dict[int, Passage] | None = self.context.get("passages_by_id")
+        if known is None:
+            return passage.cumulative_population_doublings
+        doublings, seen, current = [], set(), passage
+        while current.pk not in seen:
+            seen.add(current.pk)
+            doublings.append(current.population_doublings)
+            if current.parent_id is None:
+                break
+            parent = known.get(current.parent_id)
+            if parent is None:
+                return passage.cumulative_population_doublings
+            current = parent
+        return cumulative_population_doublings(doublings)
+
+
+class PrimingAgentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PrimingAgent
+        fields = ("id", "agent", "concentration", "concentration_unit", "exposure", "exposure_unit", "supplier")
+        read_only_fields = ("id",)
+        validators: list = []
+
+
+class PrimingConditionSerializer(LabOwnedSerializer):
+    agents = PrimingAgentSerializer(
+        many=True,
+        required=False,
+        help_text="Agents of the priming. On update, a list given replaces the whole list; leave it out to keep it.",
+    )
+
+    class Meta(LabOwnedSerializer.Meta):
+        model = PrimingCondition
+        fields = (
+            *COMMON,
+            "name",
+            "kind",
+            "o2_percent",
+            "duration_h",
+            "device",
+            "three_d_system",
+            "washout",
+            "washes",
+            "delay_to_conditioning_h",
+            "protocol_version",
+            "agents",
+        )
+
+
+class BatchSerializer(LabOwnedSerializer):
+    status = serializers.ChoiceField(
+        choices=choices.BatchStatus.choices,
+        read_only=True,
+        help_text="Changed only by the submit, release and reject actions.",
+    )
+    cell_equivalents_per_ml = _computed("Cells at start of conditioning per mL of final product (computed).")
+    ml_per_million_cells = _computed("Conditioning medium, mL per 10⁶ cells (computed).")
+    checklist_score = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text="Score of the latest checklist report (0–100); null if never checked.",
+    )
+    qc_out_of_spec = serializers.BooleanField(
+        read_only=True, help_text="A QC result of the batch (not rejected) failed its specification."
+    )
+
+    class Meta(LabOwnedSerializer.Meta):
+        model = SecretomeBatch
+        fields = (
+            *COMMON,
+            "code",
+            "passage",
+            "priming",
+            "protocol_version",
+            "product_type",
+            "intended_use",
+            "confluence_start_percent",
+            "cells_at_start",
+            "conditioning_medium",
+            "conditioning_medium_details",
+            "serum_free",
+            "serum_percent",
+            "ev_depletion_method",
+            "conditioning_volume_ml",
+            "conditioning_time_h",
+            "conditioning_o2_percent",
+            "harvest_viability_percent",
+            "harvest_viable_cells",
+            "collected_at",
+            "final_volume_ml",
+            "mock_control",
+            "ev_track_id",
+            "data_repository_ids",
+            "status",
+            "operator",
+            "cell_equivalents_per_ml",
+            "ml_per_million_cells",
+            "checklist_score",
+            "qc_out_of_spec",
+        )
+        extra_kwargs = {"operator": {"help_text": "Who made the batch; defaults to you on create."}}
+
+
+class ProcessingStepSerializer(LabOwnedSerializer):
+    class Meta(LabOwnedSerializer.Meta):
+        model = ProcessingStep
+        fields = (
+            *COMMON,
+            "batch",
+            "order",
+            "kind",
+            "g_force",
+            "duration_min",
+            "temperature_c",
+            "rotor",
+            "k_factor",
+            "pore_size_um",
+            "mwco_kda",
+            "concentration_factor",
+            "final_volume_ml",
+            "lyoprotectant",
+            "lyoprotectant_mm",
+            "lyophilisation_cycle",
+            "residual_moisture_percent",
+            "reconstitution",
+            "reconstitution_volume_ml",
+            "details",
+            "protocol_version",
+        )
+
+
+class StorageLocationSerializer(LabOwnedSerializer):
+    path = serializers.CharField(read_only=True, help_text="Freezer → rack → box.")
+
+    class Meta(LabOwnedSerializer.Meta):
+        model = StorageLocation
+        fields = (*COMMON, "name", "kind", "parent", "temperature_c", "rows", "columns", "path")
+
+
+class AliquotSerializer(LabOwnedSerializer):
+    class Meta(LabOwnedSerializer.Meta):
+        model = Aliquot
+        fields = (
+            *COMMON,
+            "batch",
+            "code",
+            "volume_ul",
+            "container",
+            "buffer",
+            "state",
+            "temperature_c",
+            "location",
+            "position",
+            "stored_at",
+            "freeze_thaw_count",
+            "status",
+            "protocol_version",
+        )
+
+
+class QCSpecificationSerializer(LabOwnedSerializer):
+    class Meta(LabOwnedSerializer.Meta):
+        model = QCSpecification
+        fields = (
+            *COMMON,
+            "assay",
+            "analyte",
+            "product_type",
+            "min_value",
+            "max_value",
+            "warn_min",
+            "warn_max",
+            "unit",
+            "expected_text",
+            "spec_version",
+            "effective_from",
+        )
+
+
+class QCResultSerializer(LabOwnedSerializer):
+    outcome = serializers.ChoiceField(
+        choices=[("", "No specification applies"), *choices.QCOutcome.choices],
+        read_only=True,
+        help_text="pass / warn / fail against the specification in force on performed_on; blank without one.",
+    )
+
+    class Meta(LabOwnedSerializer.Meta):
+        model = QCResult
+        fields = (
+            *COMMON,
+            "batch",
+            "assay",
+            "sample",
+            "analyte",
+            "method",
+            "instrument",
+            "value",
+            "unit",
+            "result_text",
+            "performed_on",
+            "performed_by",
+            "specification",
+            "outcome",
+            "reference_batch",
+            "acceptance_justification",
+            "status",
+            "verified_by",
+            "verified_at",
+            "raw_data",
+            "protocol_version",
+        )
+        read_only_fields = (
+            *AUDIT_READ_ONLY,
+            "specification",
+            "acceptance_justification",
+            "status",
+            "verified_by",
+            "verified_at",
+        )
+        extra_kwargs = {
+            "performed_by": {"required": False, "help_text": "Who ran the assay; defaults to you."},
+        }
+
+
+class QCVerifySerializer(serializers.Serializer):
+    password = serializers.CharField(
+        max_length=128,
+        write_only=True,
+        style={"input_type": "password"},
+        help_text="Your password: verifying is a signature.",
+    )
+    acceptance_justification = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        help_text="Why an out-of-specification result is accepted (recorded with the verification).",
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why; kept in the audit trail.")
+
+
+class StudyGroupSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    role = serializers.ChoiceField(choices=choices.GroupRole.choices)
+
+
+class StudySerializer(LabOwnedSerializer):
+    groups = StudyGroupSerializer(many=True, required=False, help_text="The groups compared in the study.")
+
+    class Meta(LabOwnedSerializer.Meta):
+        model = Study
+        fields = (
+            *COMMON,
+            "title",
+            "pain_model",
+            "model_induction",
+            "species",
+            "strain",
+            "sex",
+            "age_weeks_min",
+            "age_weeks_max",
+            "weight_g_min",
+            "weight_g_max",
+            "supplier",
+            "design",
+            "groups",
+            "experimental_unit",
+            "n_per_group",
+            "sample_size_rationale",
+            "randomisation",
+            "blinding",
+            "inclusion_exclusion",
+            "exclusions",
+            "statistics",
+            "tissue_analyses",
+            "adverse_events",
+            "ethics_ref",
+        )
+
+    def validate_groups(self, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        names = [group["name"] for group in groups]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise serializers.ValidationError(f"Group names must differ: {', '.join(repeated)}.")
+        return [dict(group) for group in groups]
+
+
+class AdministrationSerializer(LabOwnedSerializer):
+    class Meta(LabOwnedSerializer.Meta):
+        model = Administration
+        fields = (
+            *COMMON,
+            "study",
+            "batch",
+            "aliquot",
+            "group",
+            "dose_value",
+            "dose_unit",
+            "route",
+            "site",
+            "volume_ul",
+            "n_doses",
+            "interval",
+            "interval_unit",
+            "day_after_induction",
+            "preventive",
+            "vehicle",
+            "body_weight_g",
+        )
+
+
+class OutcomeMeasureSerializer(LabOwnedSerializer):
+    time_points = serializers.ListField(
+        child=serializers.IntegerField(min_value=-3650, max_value=36500),
+        max_length=200,
+        help_text="Days after induction, e.g. [0, 7, 14, 21].",
+    )
+
+    class Meta(LabOwnedSerializer.Meta):
+        model = OutcomeMeasure
+        fields = (*COMMON, "study", "test", "unit", "time_points", "baseline", "is_primary")
+
+
+class ChecklistReportSerializer(serializers.ModelSerializer):
+    score_by_category = serializers.DictField(child=serializers.FloatField(), read_only=True)
+    items = serializers.ListField(child=serializers.DictField(), read_only=True)
+    gates = serializers.ListField(child=serializers.DictField(), read_only=True)
+
+    class Meta:
+        model = ChecklistReport
+        fields = (
+            "id",
+            "lab",
+            "batch",
+            "study",
+            "checklist_version",
+            "score",
+            "score_by_category",
+            "items",
+            "gates",
+            "fingerprint",
+            "created_at",
+        )
+        read_only_fields = fields
+
+
+class CheckQueuedSerializer(serializers.Serializer):
+    batch = serializers.IntegerField(help_text="The batch queued for a checklist run.")
+    queued = serializers.BooleanField()
+
+
+class LineageSerializer(serializers.Serializer):
+    """A batch and everything it came from and went to, in one response."""
+
+    donor = DonorSerializer()
+    cell_line = CellLineSerializer()
+    passages = PassageSerializer(many=True, help_text="The passage chain, oldest first; the last one made the batch.")
+    priming = PrimingConditionSerializer(allow_null=True)
+    batch = BatchSerializer()
+    processing_steps = ProcessingStepSerializer(many=True)
+    qc_results = QCResultSerializer(many=True)
+    aliquots = AliquotSerializer(many=True)
+    administrations = AdministrationSerializer(many=True)

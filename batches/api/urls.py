@@ -1,0 +1,21 @@
+from rest_framework.routers import SimpleRouter
+
+from batches.api import views
+
+router = SimpleRouter()
+router.register("donors", views.DonorViewSet, basename="donor")
+router.register("cell-lines", views.CellLineViewSet, basename="cell-line")
+router.register("immunophenotypes", views.ImmunophenotypeViewSet, basename="immunophenotype")
+router.register("differentiations", views.DifferentiationViewSet, basename="differentiation")
+router.register("passages", views.PassageViewSet, basename="passage")
+router.register("primings", views.PrimingConditionViewSet, basename="priming")
+router.register("batches", views.BatchViewSet, basename="batch")
+router.register("processing-steps", views.ProcessingStepViewSet, basename="processing-step")
+router.register("storage-locations", views.StorageLocationViewSet, basename="storage-location")
+router.register("aliquots", views.AliquotViewSet, basename="aliquot")
+router.register("qc-specifications", views.QCSpecificationViewSet, basename="qc-specification")
+router.register("qc-results", views.QCResultViewSet, basename="qc-result")
+router.register("studies", views.StudyViewSet, basename="study")
+router.register("administrations", views.AdministrationViewSet, basename="administration")
+router.register("outcome-measures", views.OutcomeMeasureViewSet, basename="outcome-measure")
+router.register("checklist-reports", views.ChecklistReportViewSet, basename="checklist-report")

@@ -1,0 +1,1 @@
+"""Machinery every API resource shares: scoping to the user's labs, roles, locking, errors, schema."""

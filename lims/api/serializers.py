@@ -1,0 +1,190 @@
+"""Serializers for lab-owned records: ids for foreign keys, scoped to the user's labs, one lab per record."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from rest_framework import serializers
+
+from lims.api.scoping import member_lab_ids
+from lims.models import Lab, Membership
+
+User = get_user_model()
+
+VERSION_HELP = "The version you read. A stale version answers 409 with the current one and changes nothing."
+
+
+class LabScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id of a row in one of the requesting user's labs; any other id reads as 'does not exist'."""
+
+    default_error_messages = {
+        "does_not_exist": "No record with id {pk_value} in your labs.",
+        "incorrect_type": "Expected an id (a whole number), got {data_type}.",
+    }
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        if request is None:
+            return queryset.none()
+        return queryset.filter(lab_id__in=member_lab_ids(request.user))
+
+
+class LabField(LabScopedRelatedField):
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return Lab.objects.none()
+        return Lab.objects.filter(pk__in=member_lab_ids(request.user))
+
+
+class MemberField(LabScopedRelatedField):
+    """A user who is a member of one of the requesting user's labs."""
+
+    default_error_messages = {"does_not_exist": "No member of your labs with id {pk_value}."}
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return User.objects.none()
+        return User.objects.filter(
+            pk__in=Membership.objects.filter(lab_id__in=member_lab_ids(request.user)).values("user_id")
+        )
+
+
+def _no_nul_or_surrogate(value: Any, path: str = "") -> None:
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value):
+            raise serializers.ValidationError(
+                f"Text{f' at {path}' if path else ''} contains a character that cannot be stored."
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul_or_surrogate(key, path)
+            _no_nul_or_surrogate(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _no_nul_or_surrogate(item, f"{path}.{index}" if path else str(index))
+
+
+class StorableJSONField(serializers.JSONField):
+    """JSON that PostgreSQL's jsonb can store (no NUL characters, no lone surrogates)."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        _no_nul_or_surrogate(value)
+        return value
+
+
+class LabOwnedSerializer(serializers.ModelSerializer):
+    """Base for every lab-owned record.
+
+    `lab` may be omitted on create when the user belongs to one lab. Every foreign key must point to
+    a row of the same lab (and a user foreign key to a member of it), else 400 naming the field.
+    """
+
+    lab = LabField(
+        required=False,
+        help_text="The lab that owns the record; may be omitted when you belong to one lab. Fixed once created.",
+    )
+    version = serializers.IntegerField(read_only=True, help_text="Incremented on every change.")
+
+    serializer_related_field = LabScopedRelatedField
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.JSONField: StorableJSONField,
+    }
+
+    class Meta:
+        # Uniqueness and constraints are checked by the services against the resolved lab.
+        validators: list = []
+        read_only_fields = ("created_at", "created_by", "updated_at")
+
+    def build_relational_field(self, field_name, relation_info):
+        field_class, kwargs = super().build_relational_field(field_name, relation_info)
+        if relation_info.related_model is User:
+            return MemberField, kwargs
+        if relation_info.related_model is Lab:
+            return LabField, kwargs
+        return field_class, kwargs
+
+    def _requesting_user(self):
+        request = self.context.get("request")
+        return getattr(request, "user", None)
+
+    def _resolve_lab(self, attrs: dict[str, Any]) -> Lab:
+        if self.instance is not None:
+            return self.instance.lab
+        if attrs.get("lab") is not None:
+            return attrs["lab"]
+        labs = list(Lab.objects.filter(pk__in=member_lab_ids(self._requesting_user()))[:2])
+        if len(labs) == 1:
+            return labs[0]
+        if not labs:
+            raise serializers.ValidationError({"lab": ["You are not a member of any lab."]})
+        raise serializers.ValidationError({"lab": ["You belong to several labs; say which one owns the record."]})
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        attrs = super().validate(attrs)
+        lab = self._resolve_lab(attrs)
+        if self.instance is None:
+            attrs["lab"] = lab
+        errors: dict[str, list[str]] = {}
+        for name, value in attrs.items():
+            if name == "lab" or not isinstance(value, models.Model):
+                continue
+            if isinstance(value, User):
+                if not Membership.objects.filter(user=value, lab=lab).exists():
+                    errors[name] = [f"User {value.pk} is not a member of lab '{lab}'."]
+            elif getattr(value, "lab_id", lab.pk) != lab.pk:
+                errors[name] = [f"{value._meta.verbose_name.capitalize()} {value.pk} belongs to another lab."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+class _VersionRequired:
+    """Even a partial update names the version it was based on."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "version" not in attrs:
+            raise serializers.ValidationError({"version": ["Send the version you read: " + VERSION_HELP]})
+        return super().validate(attrs)
+
+
+_UPDATE_SERIALIZERS: dict[type, type] = {}
+
+
+def update_serializer_for(serializer_class: type[LabOwnedSerializer]) -> type[LabOwnedSerializer]:
+    """The same serializer with `version` required and the lab (and any `create_only_fields`) fixed.
+
+    `create_only_fields` must be model fields the serializer generates, not declared ones.
+    """
+    if serializer_class not in _UPDATE_SERIALIZERS:
+        meta = serializer_class.Meta
+        create_only = tuple(getattr(meta, "create_only_fields", ()))
+        attrs: dict[str, Any] = {
+            "__module__": serializer_class.__module__,
+            "__doc__": serializer_class.__doc__,
+            "version": serializers.IntegerField(min_value=1, max_value=2_147_483_647, help_text=VERSION_HELP),
+            "lab": serializers.PrimaryKeyRelatedField(read_only=True, help_text="The lab that owns the record."),
+            "Meta": type("Meta", (meta,), {"read_only_fields": (*getattr(meta, "read_only_fields", ()), *create_only)}),
+        }
+        name = serializer_class.__name__.removesuffix("Serializer") + "UpdateSerializer"
+        _UPDATE_SERIALIZERS[serializer_class] = type(name, (_VersionRequired, serializer_class), attrs)
+    return _UPDATE_SERIALIZERS[serializer_class]
+
+
+class HistoryEventSerializer(serializers.Serializer):
+    """One entry of the trigger-based audit trail of a row."""
+
+    id = serializers.CharField(source="pgh_slug", help_text="Unique id of the event.")
+    at = serializers.DateTimeField(source="pgh_created_at")
+    label = serializers.CharField(source="pgh_label", help_text="insert, update or delete.")
+    data = serializers.DictField(source="pgh_data", help_text="The row as it was after the event.")
+    diff = serializers.DictField(
+        source="pgh_diff", allow_null=True, help_text="Changed fields: {field: [before, after]}."
+    )
+    context = serializers.DictField(
+        source="pgh_context", allow_null=True, help_text="Who and through what: user id, reason, request or task."
+    )
