@@ -14,7 +14,11 @@ def database_url() -> str:
     user = quote(db.get("USER") or "", safe="")
     password = quote(db.get("PASSWORD") or "", safe="")
     credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-    host = quote(db.get("HOST") or "", safe="")
+    host = db.get("HOST") or ""
+    if host.startswith("/"):
+        # django-environ reads a socket directory from the path: postgres://user@/%2Fsocket%2Fdir%2Fdbname
+        socket_path = quote(f"{host}/{db['NAME']}", safe="")
+        return f"postgres://{credentials}/{socket_path}"
     port = f":{db['PORT']}" if db.get("PORT") else ""
     return f"postgres://{credentials}{host}{port}/{quote(db['NAME'], safe='')}"
 
