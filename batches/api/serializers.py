@@ -383,13 +383,17 @@ class QCResultSerializer(LabOwnedSerializer):
         }
 
 
-class QCVerifySerializer(serializers.Serializer):
+class SignatureSerializer(serializers.Serializer):
     password = serializers.CharField(
         max_length=128,
         write_only=True,
+        trim_whitespace=False,
         style={"input_type": "password"},
-        help_text="Your password: verifying is a signature.",
+        help_text="Your password: this action is an electronic signature.",
     )
+
+
+class QCVerifySerializer(SignatureSerializer):
     acceptance_justification = serializers.CharField(
         required=False,
         allow_blank=True,

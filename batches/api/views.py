@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -12,7 +13,7 @@ from rest_framework.response import Response
 
 from batches.api import filters, serializers
 from batches.api.lineage import batch_lineage
-from batches.choices import QCOutcome, QCStatus
+from batches.choices import BatchStatus, QCOutcome, QCStatus
 from batches.models import (
     Administration,
     Aliquot,
@@ -36,6 +37,8 @@ from batches.services.checklist import batch_check_queue
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
 from lims.models import Lab, Role
 from lims.roles import REVIEW_ROLES, WRITE_ROLES
+from lims.services.signatures import signature_sign
+from lims.signatures import SignatureMeaning
 
 SPEC_ROLES = {Role.REVIEWER, Role.LAB_ADMIN}
 
@@ -177,14 +180,30 @@ class BatchViewSet(LabOwnedViewSet):
         return self.respond_with(batch)
 
     @extend_schema(
-        summary="Release the batch (reviewers)",
-        description="Refused with 400, listing every blocker, while QC is unverified or a gate fails.",
-        request=None,
+        summary="Release and sign the batch (reviewers)",
+        description=(
+            "Releasing is an electronic signature (meaning 'released'): send your password. Refused with 400, "
+            "listing every blocker in `blockers`, while QC is unverified, a deviation is open or a gate fails."
+        ),
+        request=serializers.SignatureSerializer,
         responses={200: serializers.BatchSerializer},
     )
     @action(detail=True, methods=["post"])
     def release(self, request: Request, pk: str | None = None) -> Response:
-        batch = lifecycle.batch_release(batch=self.get_object(), actor=request.user)
+        batch = self.get_object()
+        body = serializers.SignatureSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            already_released = batch.status == BatchStatus.RELEASED
+            batch = lifecycle.batch_release(batch=batch, actor=request.user)
+            if not already_released:
+                signature_sign(
+                    actor=request.user,
+                    password=body.validated_data["password"],
+                    meaning=SignatureMeaning.RELEASED,
+                    record=batch,
+                    request=request,
+                )
         return self.respond_with(batch)
 
     @extend_schema(
@@ -331,6 +350,7 @@ class QCResultViewSet(LabOwnedViewSet):
             actor=request.user,
             password=body.validated_data["password"],
             acceptance_justification=body.validated_data.get("acceptance_justification", ""),
+            request=request,
         )
         return self.respond_with(result)
 

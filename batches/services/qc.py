@@ -21,6 +21,8 @@ from batches.services.records import (
 from lims.audit import audit_context
 from lims.models import Lab, Membership
 from lims.roles import REVIEW_ROLES, WRITE_ROLES, require_role
+from lims.services.signatures import signature_sign
+from lims.signatures import SignatureMeaning
 
 # Mass concentrations convert into each other; every other unit must match the specification's.
 _TO_UG_PER_ML = {"mg/mL": 1e3, "µg/mL": 1.0, "ng/mL": 1e-3, "pg/mL": 1e-6}
@@ -168,12 +170,14 @@ def _review(*, result: QCResult, actor, action: str) -> QCResult:
     return locked
 
 
-def qc_result_verify(*, result: QCResult, actor, password: str, acceptance_justification: str = "") -> QCResult:
-    """A reviewer signs the result with their password; an out-of-spec result may be accepted with a reason."""
+def qc_result_verify(
+    *, result: QCResult, actor, password: str, acceptance_justification: str = "", request=None
+) -> QCResult:
+    """A reviewer verifies and signs the result (an electronic signature with the meaning "verified");
+    an out-of-spec result may be accepted with a justification, kept with the result and the signature."""
     require_role(actor, result.lab_id, REVIEW_ROLES, "Verifying a QC result")
-    if not password or not actor.check_password(password):
-        raise ValidationError({"password": ["The password is not correct; verifying is a signature."]})
-    with transaction.atomic(), audit_context(actor=actor, reason=acceptance_justification or "QC result verified"):
+    justification = acceptance_justification.strip()
+    with transaction.atomic(), audit_context(actor=actor, reason=justification or "QC result verified"):
         locked = _review(result=result, actor=actor, action="verifies")
         if locked.status == QCStatus.VERIFIED:
             return locked
@@ -183,11 +187,19 @@ def qc_result_verify(*, result: QCResult, actor, password: str, acceptance_justi
         locked.verified_by = actor
         locked.verified_at = timezone.now()
         fields = ["status", "verified_by", "verified_at", "updated_at"]
-        if acceptance_justification.strip():
-            locked.acceptance_justification = acceptance_justification.strip()
+        if justification:
+            locked.acceptance_justification = justification
             fields.append("acceptance_justification")
         validate_record(locked)
         save_record(locked, update_fields=fields)
+        signature_sign(
+            actor=actor,
+            password=password,
+            meaning=SignatureMeaning.VERIFIED,
+            record=locked,
+            comment=justification,
+            request=request,
+        )
         locked.refresh_from_db(fields=["version"])
         return locked
 

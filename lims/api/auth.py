@@ -5,15 +5,15 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from knox.models import get_token_model
 from knox.settings import knox_settings
 from rest_framework import serializers, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from lims.api.authentication import TokenAuthentication
+from lims.api.parsers import SafeJSONParser
+from lims.api.renderers import SafeJSONRenderer
 from lims.models import Membership, Role
 
 
@@ -45,8 +45,8 @@ class TokenObtainView(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    renderer_classes = [SafeJSONRenderer]
+    parser_classes = [SafeJSONParser]
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "auth"
 
@@ -79,8 +79,8 @@ class TokenRevokeView(APIView):
 
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    renderer_classes = [SafeJSONRenderer]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(summary="Revoke this token", request=None, responses={204: None})
     def post(self, request: Request) -> Response:
@@ -93,8 +93,8 @@ class TokenRevokeAllView(APIView):
 
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    renderer_classes = [SafeJSONRenderer]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(summary="Revoke all your tokens", request=None, responses={204: None})
     def post(self, request: Request) -> Response:
@@ -106,8 +106,8 @@ class MeView(APIView):
     """Who the request is authenticated as, and their role in each lab."""
 
     permission_classes = [IsAuthenticated]
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    renderer_classes = [SafeJSONRenderer]
+    parser_classes = [SafeJSONParser]
 
     @extend_schema(summary="Who am I", responses=MeSerializer)
     def get(self, request: Request) -> Response:

@@ -52,19 +52,23 @@ class MemberField(LabScopedRelatedField):
         )
 
 
-def _no_nul_or_surrogate(value: Any, path: str = "") -> None:
-    if isinstance(value, str):
-        if "\x00" in value or any("\ud800" <= char <= "\udfff" for char in value):
-            raise serializers.ValidationError(
-                f"Text{f' at {path}' if path else ''} contains a character that cannot be stored."
-            )
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _no_nul_or_surrogate(key, path)
-            _no_nul_or_surrogate(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _no_nul_or_surrogate(item, f"{path}.{index}" if path else str(index))
+def _storable_text(text: str) -> bool:
+    return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _refuse_unstorable_json(value: Any) -> None:
+    """Walk the document without recursion (its depth is the client's choice)."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not _storable_text(item):
+                raise serializers.ValidationError("Text contains a character that cannot be stored (NUL or surrogate).")
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
 
 
 class StorableJSONField(serializers.JSONField):
@@ -72,7 +76,7 @@ class StorableJSONField(serializers.JSONField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        _no_nul_or_surrogate(value)
+        _refuse_unstorable_json(value)
         return value
 
 

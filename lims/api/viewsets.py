@@ -7,15 +7,15 @@ from drf_spectacular.utils import extend_schema
 from pghistory.models import Events
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from batches.services.records import record_create, record_update
 from lims.api.pagination import LabPagination
+from lims.api.parsers import SafeJSONParser
 from lims.api.permissions import LabRolePermission
+from lims.api.renderers import SafeJSONRenderer
 from lims.api.scoping import scope_to_user_labs
 from lims.api.serializers import HistoryEventSerializer, update_serializer_for
 from lims.models import Lab
@@ -27,8 +27,8 @@ class LabScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     permission_classes = [LabRolePermission]
     pagination_class = LabPagination
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
+    renderer_classes = [SafeJSONRenderer]
+    parser_classes = [SafeJSONParser]
     write_roles: set[str] = WRITE_ROLES
     action_roles: dict[str, set[str] | None] = {}
     lab_field = "lab"

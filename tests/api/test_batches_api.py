@@ -1,0 +1,273 @@
+"""Batches over the API: lifecycle actions, locking, lineage, filters and a constant number of queries."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from batches.models import ChecklistReport, SecretomeBatch
+from lims.signatures import Signature
+from tests import factories as f
+from tests.batches.checklist.builders import complete_batch
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery"
+
+
+def _url(batch, action=""):
+    return f"/api/v1/batches/{batch.pk}/{action + '/' if action else ''}"
+
+
+def _history_labels(batch):
+    return list(
+        SecretomeBatch.history.rel.related_model.objects.filter(pgh_obj_id=batch.pk)
+        .order_by("pgh_id")
+        .values_list("pgh_label", flat=True)
+    )
+
+
+def test_two_clients_updating_from_the_same_version_one_wins_the_other_gets_409(api, lab, technician, reviewer):
+    batch = f.SecretomeBatchFactory(lab=lab)
+    first = api(technician).patch(_url(batch), {"final_volume_ml": 16.0, "version": 1}, format="json")
+    second = api(reviewer).patch(_url(batch), {"final_volume_ml": 12.0, "version": 1}, format="json")
+    assert first.status_code == 200
+    assert second.status_code == 409
+    assert second.data["current_version"] == 2
+    assert SecretomeBatch.objects.get(pk=batch.pk).final_volume_ml == 16.0
+    assert _history_labels(batch) == ["insert", "update"]
+
+
+def test_a_released_batch_cannot_be_edited_through_the_api(api, lab, technician):
+    batch = f.SecretomeBatchFactory(lab=lab, status="released")
+    response = api(technician).patch(_url(batch), {"final_volume_ml": 1.0, "version": batch.version}, format="json")
+    assert response.status_code == 409
+    assert "released" in response.data["detail"]
+    step = {"batch": batch.pk, "order": 1, "kind": "filtration", "pore_size_um": 0.22}
+    assert api(technician).post("/api/v1/processing-steps/", step, format="json").status_code == 409
+
+
+def test_status_is_read_only_on_update(api, lab, technician):
+    batch = f.SecretomeBatchFactory(lab=lab)
+    response = api(technician).patch(_url(batch), {"status": "released", "version": 1}, format="json")
+    assert response.status_code == 200
+    assert SecretomeBatch.objects.get(pk=batch.pk).status == "draft"
+
+
+@pytest.fixture
+def releasable(lab, technician, reviewer):
+    """A draft batch on which every checklist item is satisfied and all QC is verified."""
+    batch = complete_batch(lab, technician)
+    batch.qc_results.update(status="verified", verified_by=reviewer, verified_at=timezone.now())
+    return batch
+
+
+def test_a_technician_submits_and_a_reviewer_releases_with_a_signature(api, technician, reviewer, releasable):
+    batch = releasable
+    assert api(technician).post(_url(batch, "submit")).data["status"] == "submitted"
+    assert api(technician).post(_url(batch, "release"), {"password": PASSWORD}, format="json").status_code == 403
+    response = api(reviewer).post(_url(batch, "release"), {"password": PASSWORD}, format="json")
+    assert response.status_code == 200, response.data
+    assert response.data["status"] == "released"
+    assert Signature.objects.get(object_id=batch.pk).meaning == "released"
+
+
+def test_a_release_with_a_wrong_password_releases_nothing(api, reviewer, releasable):
+    batch = releasable
+    SecretomeBatch.objects.filter(pk=batch.pk).update(status="submitted")
+    response = api(reviewer).post(_url(batch, "release"), {"password": "guess"}, format="json")
+    assert response.status_code == 400
+    assert "password" in response.data
+    assert SecretomeBatch.objects.get(pk=batch.pk).status == "submitted"
+
+
+def test_a_refused_release_lists_every_blocker(api, lab, reviewer):
+    batch = f.SecretomeBatchFactory(lab=lab, status="submitted")
+    response = api(reviewer).post(_url(batch, "release"), {"password": PASSWORD}, format="json")
+    assert response.status_code == 400
+    assert response.data["blockers"]
+    assert all(isinstance(message, str) for message in response.data["blockers"])
+    assert SecretomeBatch.objects.get(pk=batch.pk).status == "submitted"
+
+
+def test_rejecting_needs_a_reason(api, lab, reviewer):
+    batch = f.SecretomeBatchFactory(lab=lab, status="submitted")
+    assert api(reviewer).post(_url(batch, "reject"), {}, format="json").data == {"reason": ["This field is required."]}
+    response = api(reviewer).post(_url(batch, "reject"), {"reason": "Mycoplasma positive"}, format="json")
+    assert response.data["status"] == "rejected"
+
+
+def test_a_draft_cannot_be_released(api, lab, reviewer):
+    batch = f.SecretomeBatchFactory(lab=lab)
+    response = api(reviewer).post(_url(batch, "reject"), {"reason": "no"}, format="json")
+    assert response.status_code == 400
+    assert "status" in response.data
+
+
+def test_check_queues_a_checklist_run(api, lab, technician, auditor):
+    batch = f.SecretomeBatchFactory(lab=lab)
+    response = api(technician).post(_url(batch, "check"))
+    assert response.status_code == 202
+    assert response.data == {"batch": batch.pk, "queued": True}
+    assert api(auditor).post(_url(batch, "check")).status_code == 403
+
+
+def test_actions_on_another_labs_batch_answer_404(api, lab, outsider):
+    batch = f.SecretomeBatchFactory(lab=lab)
+    client = api(outsider)
+    for action in ("submit", "release", "reject", "retire", "check"):
+        assert client.post(_url(batch, action), {"reason": "x", "password": "x"}, format="json").status_code == 404
+    assert client.get(_url(batch, "lineage")).status_code == 404
+
+
+def test_lineage_returns_the_whole_chain_in_one_response(api, lab, auditor):
+    grandparent = f.PassageFactory(lab=lab, number=1)
+    parent = f.PassageFactory(lab=lab, cell_line=grandparent.cell_line, parent=grandparent, number=2)
+    priming = f.PrimingConditionFactory(lab=lab, kind="cytokine")
+    f.PrimingAgentFactory(lab=lab, priming=priming)
+    batch = f.SecretomeBatchFactory(lab=lab, passage=parent, priming=priming)
+    f.ProcessingStepFactory(lab=lab, batch=batch, order=1)
+    f.QCResultFactory(lab=lab, batch=batch)
+    f.AliquotFactory(lab=lab, batch=batch)
+    f.AdministrationFactory(lab=lab, batch=batch)
+    response = api(auditor).get(_url(batch, "lineage"))
+    assert response.status_code == 200
+    data = response.data
+    assert data["donor"]["id"] == parent.cell_line.donor_id
+    assert data["cell_line"]["id"] == parent.cell_line_id
+    assert [p["number"] for p in data["passages"]] == [1, 2]
+    assert data["passages"][1]["cumulative_population_doublings"] == pytest.approx(6.0)
+    assert data["priming"]["agents"][0]["agent"] == "ifn_gamma"
+    assert data["batch"]["id"] == batch.pk
+    assert [len(data[key]) for key in ("processing_steps", "qc_results", "aliquots", "administrations")] == [1] * 4
+
+
+def _list_queries(client, size: int) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/batches/", {"page_size": size})
+    assert response.status_code == 200
+    assert len(response.data["results"]) == size
+    return len(queries)
+
+
+def test_the_batch_list_costs_the_same_queries_for_10_and_200_rows(api, lab, technician):
+    passage = f.PassageFactory(lab=lab)
+    priming = f.PrimingConditionFactory(lab=lab)
+    batches = f.SecretomeBatchFactory.create_batch(205, lab=lab, passage=passage, priming=priming)
+    for batch in batches[::3]:
+        ChecklistReport.objects.create(
+            lab=lab, batch=batch, checklist_version="v1", score=50, fingerprint=f"{batch.pk:064x}"
+        )
+        f.QCResultFactory(lab=lab, batch=batch, performed_by=technician)
+    client = api(technician)
+    assert _list_queries(client, 10) == _list_queries(client, 200)
+
+
+def test_page_size_is_capped_at_200(api, lab, technician):
+    passage = f.PassageFactory(lab=lab)
+    f.SecretomeBatchFactory.create_batch(203, lab=lab, passage=passage, priming=None)
+    response = api(technician).get("/api/v1/batches/", {"page_size": 1000})
+    assert len(response.data["results"]) == 200
+    assert response.data["count"] == 203
+
+
+@pytest.fixture
+def fleet(lab, technician):
+    """Batches that differ in every filtered field."""
+    adipose = f.PassageFactory(lab=lab, cell_line=f.CellLineFactory(lab=lab, donor=f.DonorFactory(
+        lab=lab, tissue_source="adipose")))  # fmt: skip
+    marrow = f.PassageFactory(lab=lab)
+    hypoxia = f.PrimingConditionFactory(lab=lab, name="Hypoxia 1 %", kind="hypoxia", o2_percent=1, duration_h=24)
+    ev = f.SecretomeBatchFactory(
+        lab=lab, code="EV-1", product_type="EV", passage=adipose, priming=hypoxia,
+        collected_at=dt.datetime(2025, 1, 10, tzinfo=dt.UTC),
+    )  # fmt: skip
+    cm = f.SecretomeBatchFactory(
+        lab=lab, code="CM-1", product_type="CM", passage=marrow, status="submitted",
+        collected_at=dt.datetime(2025, 3, 10, tzinfo=dt.UTC),
+    )  # fmt: skip
+    ChecklistReport.objects.create(lab=lab, batch=ev, checklist_version="v1", score=40, fingerprint="a" * 64)
+    ChecklistReport.objects.create(lab=lab, batch=cm, checklist_version="v1", score=95, fingerprint="b" * 64)
+    spec = f.QCSpecificationFactory(lab=lab, assay="endotoxin", max_value=0.5, warn_max=None)
+    f.QCResultFactory(lab=lab, batch=cm, assay="endotoxin", value=2, unit="EU/mL", specification=spec,
+                      outcome="fail", performed_by=technician)  # fmt: skip
+    return {"ev": ev, "cm": cm, "adipose": adipose}
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status": "submitted"}, {"cm"}),
+        ({"status": ["draft", "submitted"]}, {"ev", "cm"}),
+        ({"product_type": "EV"}, {"ev"}),
+        ({"tissue_source": "adipose"}, {"ev"}),
+        ({"priming_kind": "hypoxia"}, {"ev"}),
+        ({"collected_after": "2025-02-01"}, {"cm"}),
+        ({"collected_before": "2025-02-01"}, {"ev"}),
+        ({"checklist_score_below": 50}, {"ev"}),
+        ({"qc_out_of_spec": "true"}, {"cm"}),
+        ({"qc_out_of_spec": "false"}, {"ev"}),
+        ({"code": "ev-"}, {"ev"}),
+    ],
+)
+def test_batches_filter_as_a_lab_asks(api, technician, fleet, params, expected):
+    response = api(technician).get("/api/v1/batches/", params)
+    assert response.status_code == 200, response.data
+    assert {row["id"] for row in response.data["results"]} == {fleet[name].pk for name in expected}
+
+
+def test_batches_filter_by_donor(api, technician, fleet):
+    donor = fleet["adipose"].cell_line.donor_id
+    response = api(technician).get("/api/v1/batches/", {"donor": donor})
+    assert [row["code"] for row in response.data["results"]] == ["EV-1"]
+
+
+def test_batches_order_by_checklist_score(api, technician, fleet):
+    response = api(technician).get("/api/v1/batches/", {"ordering": "-checklist_score"})
+    assert [row["code"] for row in response.data["results"]] == ["CM-1", "EV-1"]
+    assert [row["checklist_score"] for row in response.data["results"]] == [95.0, 40.0]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"checklist_score_below": "lots"},
+        {"checklist_score_below": "1e999"},
+        {"collected_after": "2025-13-45"},
+        {"donor": "x"},
+        {"donor": "99999999999999999999999"},
+        {"status": "approved"},
+    ],
+)
+def test_a_bad_filter_value_answers_400_naming_the_parameter(api, technician, params):
+    response = api(technician).get("/api/v1/batches/", params)
+    assert response.status_code == 400
+    assert set(response.data) == set(params)
+
+
+def test_with_several_labs_the_lab_must_be_named(api, lab, other_lab, technician):
+    f.MembershipFactory(user=technician, lab=other_lab, role="technician")
+    payload = {
+        "code": "SB-2L",
+        "passage": f.PassageFactory(lab=lab).pk,
+        "product_type": "CM",
+        "intended_use": "in_vitro",
+    }
+    response = api(technician).post("/api/v1/batches/", payload, format="json")
+    assert response.status_code == 400
+    assert "lab" in response.data
+    response = api(technician).post("/api/v1/batches/", {**payload, "lab": other_lab.pk}, format="json")
+    assert response.status_code == 400
+    assert "passage" in response.data
+    response = api(technician).post("/api/v1/batches/", {**payload, "lab": lab.pk}, format="json")
+    assert response.status_code == 201
+
+
+def test_a_lab_the_user_does_not_belong_to_is_refused_naming_lab(api, lab, other_lab, technician):
+    payload = {"code": "SB-X", "passage": f.PassageFactory(lab=lab).pk, "product_type": "CM", "lab": other_lab.pk,
+               "intended_use": "in_vitro"}  # fmt: skip
+    response = api(technician).post("/api/v1/batches/", payload, format="json")
+    assert response.status_code == 400
+    assert "lab" in response.data
