@@ -8,19 +8,24 @@ updated context row, because pghistory updates a context's metadata in place). I
 as `to_jsonb(NEW)`, hashes that text with SHA-256, then appends an `AuditSeal`:
 `chain_hash = SHA-256(previous_hash | seq | table | row key | content_hash)`.
 
-Why a lock on one head row, taken at commit
--------------------------------------------
+Why a lock taken at commit, and the primary key on seq
+-------------------------------------------------------
 Two transactions that seal at once must not both read the same previous hash (that would fork
-the chain). The trigger locks the single `AuditChainHead` row with `SELECT … FOR UPDATE`, reads
-the previous hash from it and updates it; the lock is held until COMMIT, so sealers queue up and
-the chain order is the commit order. Under READ COMMITTED a waiting sealer re-reads the head row
-as committed by the one before it; under REPEATABLE READ it fails with a serialization error
-instead of forking. Because the trigger is deferred to COMMIT, the lock is held only while the
-transaction commits, not while it does its work, so it neither serialises long transactions nor
-creates lock-order deadlocks with row locks taken earlier. The `seq` comes from the head row too,
-so it is gapless (a rolled-back transaction rolls back its seals and its head update). A sequence
-with a later sealing step was rejected: sequence order is not commit order, so a late sealer
-would have to guess when a gap is final, and events would sit unsealed in between.
+the chain). The trigger takes a transaction-level advisory lock before it reads the last seal, and
+holds it until COMMIT, so sealers queue up and the chain order is the commit order. A waiting
+sealer under READ COMMITTED reads the last seal with a fresh snapshot once it has the lock (the
+holder's commit is visible before its locks are released). Under REPEATABLE READ the snapshot could
+predate the previous sealer's commit; then the primary key on `seq` refuses the second seal with a
+unique violation and the transaction fails instead of forking the chain. Because the trigger is
+deferred to COMMIT, the lock is held only while a transaction commits, not while it works, so it
+neither serialises long transactions nor creates lock-order deadlocks with row locks taken earlier.
+`seq` is gapless: a rolled-back transaction rolls its seals back. The last seal is found through
+the primary-key index, so sealing costs the same for the 1st and the 100 000th event of a
+transaction (an earlier design updated one "head" row per event, which made a long transaction's
+sealing quadratic in its number of events).
+
+A sequence with a later sealing step was rejected: sequence order is not commit order, so a late
+sealer would have to guess when a gap is final, and events would sit unsealed in between.
 
 Schema changes
 --------------
@@ -31,9 +36,10 @@ or changing its type, makes old events fail verification — on purpose: it chan
 
 What verification catches: an event or context row changed after sealing (content hash), an
 event deleted (seal without row), an event inserted with the triggers off (row without seal), a
-seal changed, removed or inserted (the chain hashes, the gapless seq, the head row), a sealing
-trigger dropped or disabled. It cannot catch someone who rewrites the whole chain consistently;
-record the head hash elsewhere (the backup manifest does) to detect that.
+seal changed, removed or inserted (the chain hashes, the gapless seq), a sealing trigger dropped or
+disabled. It cannot catch someone who deletes the newest events and seals together, or rewrites
+the whole chain consistently: for that, keep the head (seq and hash, printed by verify_audit and
+written in every backup manifest) somewhere else and pass it back as `verify_audit --anchor`.
 """
 
 import hashlib
@@ -48,6 +54,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 GENESIS_HASH = "0" * 64
+# pg_advisory_xact_lock key that serialises sealing (any fixed bigint; this one spells "LIMSAUDT").
+CHAIN_LOCK_KEY = 0x4C494D5341554454
+CHAIN_TABLES = {"lims_auditseal", "lims_auditshape"}
 TRIGGER_NAME = "lims_audit_seal"
 CONTEXT_TABLE = "pghistory_context"
 # to_jsonb renders timestamps in the session time zone and floats by extra_float_digits; pin both.
@@ -88,22 +97,6 @@ class AuditSeal(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.table_name}:{self.row_key}"
-
-
-class AuditChainHead(models.Model):
-    """The single row holding the last seal; locking it serialises sealing (see module docstring)."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    seq = models.BigIntegerField(default=0)
-    hash = models.CharField(max_length=64, default=GENESIS_HASH)
-    updated_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="auditchainhead_single_row")]
-        triggers = [pgtrigger.Protect(name="keep_head", operation=pgtrigger.Delete)]
-
-    def __str__(self) -> str:
-        return f"#{self.seq} {self.hash[:12]}…"
 
 
 class AuditTrail(AuditSeal):
@@ -151,14 +144,17 @@ DECLARE
     v_columns text[] := ARRAY(SELECT jsonb_object_keys(p_content) ORDER BY 1);
     v_content_hash text := encode(sha256(convert_to(p_content::text, 'UTF8')), 'hex');
     v_shape bigint;
-    v_seq bigint;
-    v_previous text;
+    v_seq bigint := 0;
+    v_previous text := '{GENESIS_HASH}';
     v_hash text;
 BEGIN
-    INSERT INTO lims_auditchainhead (id, seq, hash, updated_at) VALUES (1, 0, '{GENESIS_HASH}', now())
-        ON CONFLICT (id) DO NOTHING;
-    -- The lock that orders the chain: held until this transaction commits.
-    SELECT seq, hash INTO v_seq, v_previous FROM lims_auditchainhead WHERE id = 1 FOR UPDATE;
+    -- The lock that orders the chain: held until this transaction commits (see lims/audit_chain.py).
+    PERFORM pg_advisory_xact_lock({CHAIN_LOCK_KEY});
+    SELECT seq, chain_hash INTO v_seq, v_previous FROM lims_auditseal ORDER BY seq DESC LIMIT 1;
+    IF NOT FOUND THEN
+        v_seq := 0;
+        v_previous := '{GENESIS_HASH}';
+    END IF;
     SELECT id INTO v_shape FROM lims_auditshape WHERE table_name = p_table AND columns = v_columns;
     IF v_shape IS NULL THEN
         INSERT INTO lims_auditshape (table_name, columns) VALUES (p_table, v_columns) RETURNING id INTO v_shape;
@@ -169,7 +165,6 @@ BEGIN
     INSERT INTO lims_auditseal
         (seq, table_name, row_key, event_at, shape_id, content_hash, previous_hash, chain_hash, sealed_at)
         VALUES (v_seq, p_table, p_key, p_at, v_shape, v_content_hash, v_previous, v_hash, clock_timestamp());
-    UPDATE lims_auditchainhead SET seq = v_seq, hash = v_hash, updated_at = clock_timestamp() WHERE id = 1;
 END;
 $$;
 
@@ -247,7 +242,7 @@ def install(cursor) -> list[str]:
     Returns the tables newly put under the chain. Safe to run again: it only adds what is missing.
     """
     existing = _existing_tables(cursor)
-    if not {"lims_auditseal", "lims_auditshape", "lims_auditchainhead"} <= existing:
+    if not CHAIN_TABLES.issubset(existing):
         return []
     cursor.execute(FUNCTIONS_SQL)
     with_trigger = _tables_with_seal_trigger(cursor)
@@ -354,8 +349,9 @@ def _verify_contents(cursor, t: SealedTable, report: ChainReport, limit: int) ->
         )
 
 
-def _verify_links(conn, report: ChainReport, limit: int) -> None:
+def _verify_links(conn, report: ChainReport, limit: int, anchor: tuple[int, str] | None) -> None:
     previous, expected_seq, broken = GENESIS_HASH, 1, 0
+    anchor_seen = False
     with conn.cursor(name="lims_audit_chain_walk") as walk:
         walk.itersize = 5000
         walk.execute(
@@ -371,22 +367,25 @@ def _verify_links(conn, report: ChainReport, limit: int) -> None:
                 detail = "the seal does not follow the one before it (previous hash differs)"
             elif stored_hash != chain_hash(previous_hash, seq, table, row_key, content_hash):
                 detail = "the seal was changed (its chain hash does not match its content)"
+            if detail is None and anchor is not None and seq == anchor[0]:
+                anchor_seen = True
+                if stored_hash != anchor[1]:
+                    detail = "the seal differs from the anchor recorded earlier (the chain was rewritten)"
             if detail and broken < limit:
                 report.problems.append(Problem("chain", table, row_key, event_at, seq, detail))
                 broken += 1
             previous, expected_seq = stored_hash, seq + 1
-    head = conn.execute("SELECT seq, hash FROM lims_auditchainhead WHERE id = 1").fetchone()
-    report.head_seq, report.head_hash = (head[0], head[1]) if head else (0, GENESIS_HASH)
-    if (report.head_seq, report.head_hash) != (expected_seq - 1, previous):
+    report.head_seq, report.head_hash = expected_seq - 1, previous
+    if anchor is not None and not anchor_seen and anchor[0] > report.head_seq:
         report.problems.append(
             Problem(
-                "head",
-                "lims_auditchainhead",
-                "1",
+                "chain",
+                "lims_auditseal",
+                "-",
                 None,
-                expected_seq - 1,
-                f"the chain head says #{report.head_seq} {report.head_hash[:12]}… but the last seal is "
-                f"#{expected_seq - 1} {previous[:12]}… (seals removed from the end, or the head was changed)",
+                report.head_seq + 1,
+                f"the chain ends at #{report.head_seq} but the anchor recorded earlier is #{anchor[0]} "
+                "(the newest events and their seals were removed)",
             )
         )
 
@@ -408,11 +407,14 @@ def _verify_triggers(cursor, tables: list[SealedTable], report: ChainReport) -> 
         report.problems.append(Problem("trigger", t.table, "-", None, None, detail))
 
 
-def verify(conn: psycopg.Connection, *, limit_per_check: int = 100) -> ChainReport:
+def verify(
+    conn: psycopg.Connection, *, limit_per_check: int = 100, anchor: tuple[int, str] | None = None
+) -> ChainReport:
     """Recompute the whole chain and every sealed row's content hash, on a psycopg connection.
 
     Outside a transaction it reads one REPEATABLE READ snapshot; inside one (tests) it uses a savepoint.
     Either way it rolls back at the end, so the canonical SET LOCALs do not leak into the session.
+    `anchor` is a (seq, chain hash) recorded earlier; the chain must still hold it.
     """
     outside_transaction = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     with conn.transaction(force_rollback=True), conn.cursor() as cursor:
@@ -421,22 +423,22 @@ def verify(conn: psycopg.Connection, *, limit_per_check: int = 100) -> ChainRepo
         for name, value in CANONICAL_SETTINGS:
             cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
         existing = _existing_tables(cursor)
-        if not {"lims_auditseal", "lims_auditshape", "lims_auditchainhead"} <= existing:
+        if not CHAIN_TABLES.issubset(existing):
             raise LookupError("this database has no audit chain tables (is it migrated?)")
         tables = [t for t in sealed_tables() if t.table in existing]
         report = ChainReport(tables=len(tables))
         _verify_triggers(cursor, tables, report)
         for t in tables:
             _verify_contents(cursor, t, report, limit_per_check)
-        _verify_links(conn, report, limit_per_check)
+        _verify_links(conn, report, limit_per_check, anchor)
     return report
 
 
-def verify_default_database(*, limit_per_check: int = 100) -> ChainReport:
+def verify_default_database(*, limit_per_check: int = 100, anchor: tuple[int, str] | None = None) -> ChainReport:
     """Verify the chain of Django's default database, sealing this transaction's pending events first."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
             seal_pending(cursor)
-    return verify(connection.connection, limit_per_check=limit_per_check)
+    return verify(connection.connection, limit_per_check=limit_per_check, anchor=anchor)

@@ -79,12 +79,11 @@ class LabOwnedModel(models.Model):
 
 
 # Models kept in their own modules (audit chain, signatures, sign-in log) are registered here.
-from lims.audit_chain import AuditChainHead, AuditSeal, AuditShape, AuditTrail  # noqa: E402
+from lims.audit_chain import AuditSeal, AuditShape, AuditTrail  # noqa: E402
 from lims.sign_in import SignInAttempt  # noqa: E402
 from lims.signatures import Signature  # noqa: E402
 
 __all__ = [
-    "AuditChainHead",
     "AuditSeal",
     "AuditShape",
     "AuditTrail",

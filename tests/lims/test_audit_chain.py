@@ -11,7 +11,7 @@ from django.db import connection
 from batches.models import SecretomeBatch
 from lims import audit_chain
 from lims.audit import audit_context, history_model
-from lims.audit_chain import AuditChainHead, AuditSeal, chain_hash, verify_default_database
+from lims.audit_chain import AuditSeal, chain_hash, verify_default_database
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +29,21 @@ def _as_database_owner(*statements, params=None):
         for statement in statements:
             cursor.execute(statement, params)
         cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+_INSERT_LAB = "INSERT INTO lims_lab (name, slug, institution, created_at) VALUES (%s, %s, '', now())"
+
+
+def _conninfo() -> dict:
+    params = connection.settings_dict
+    conninfo = {
+        "dbname": params["NAME"],
+        "user": params["USER"],
+        "password": params["PASSWORD"] or None,
+        "host": params["HOST"] or None,
+        "port": params["PORT"] or None,
+    }
+    return {key: value for key, value in conninfo.items() if value is not None}
 
 
 def _verify_audit_error() -> CommandError:
@@ -59,9 +74,9 @@ def test_every_history_event_is_sealed_in_one_gapless_chain(technician, lab):
         assert seal.previous_hash == previous
         assert seal.chain_hash == chain_hash(previous, seal.seq, seal.table_name, seal.row_key, seal.content_hash)
         previous = seal.chain_hash
-    head = AuditChainHead.objects.get()
-    assert (head.seq, head.hash) == (seals[-1].seq, previous)
-    assert verify_default_database().ok
+    report = verify_default_database()
+    assert report.ok
+    assert (report.head_seq, report.head_hash) == (seals[-1].seq, previous)
 
 
 def test_the_context_saying_who_and_why_is_sealed_too(technician, lab):
@@ -183,23 +198,64 @@ def test_history_context_rows_cannot_be_deleted(technician, lab):
         cursor.execute("DELETE FROM pghistory_context")
 
 
+def test_an_anchor_recorded_earlier_catches_the_newest_events_removed_with_their_seals(lab, capsys):
+    f.DonorFactory(lab=lab)
+    _seal_now()
+    call_command("verify_audit")
+    anchor = capsys.readouterr().out.split("head ")[1].strip()
+    newest = AuditSeal.objects.order_by("-seq").first()
+    key = "id" if newest.table_name == "pghistory_context" else "pgh_id"
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(f"DELETE FROM {newest.table_name} WHERE {key}::text = %s", [newest.row_key])
+        cursor.execute("DELETE FROM lims_auditseal WHERE seq = %s", [newest.seq])
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    assert verify_default_database().ok  # without an outside record this cut is invisible
+
+    with pytest.raises(CommandError, match="the newest events and their seals were removed"):
+        call_command("verify_audit", anchor=anchor)
+
+
+def test_an_anchor_that_no_longer_matches_means_the_chain_was_rewritten(lab):
+    f.DonorFactory(lab=lab)
+    _seal_now()
+    first = AuditSeal.objects.order_by("seq").first()
+    with pytest.raises(CommandError, match="differs from the anchor"):
+        call_command("verify_audit", anchor=f"{first.seq}:{'a' * 64}")
+    with pytest.raises(CommandError, match="--anchor: expected SEQ:HASH"):
+        call_command("verify_audit", anchor="last")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sealer_with_a_stale_repeatable_read_snapshot_fails_instead_of_forking_the_chain(lab):
+    stale = psycopg.connect(**_conninfo())
+    fresh = psycopg.connect(**_conninfo())
+    try:
+        stale.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        stale.execute("SELECT count(*) FROM lims_auditseal")  # the snapshot is taken here
+        fresh.execute(_INSERT_LAB, ["fresh", "fresh"])
+        fresh.commit()
+        stale.execute(_INSERT_LAB, ["stale", "stale"])
+        with pytest.raises(psycopg.errors.UniqueViolation, match="lims_auditseal_pkey"):
+            stale.commit()
+    finally:
+        stale.close()
+        fresh.close()
+    report = verify_default_database()
+    assert report.ok, [p.describe() for p in report.problems]
+    assert history_model(type(lab)).objects.filter(slug="stale").count() == 0
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_transactions_committing_at_once_queue_on_the_chain_head_and_never_fork(lab):
-    params = connection.settings_dict
-    conninfo = {
-        "dbname": params["NAME"],
-        "user": params["USER"],
-        "password": params["PASSWORD"] or None,
-        "host": params["HOST"] or None,
-        "port": params["PORT"] or None,
-    }
+    conninfo = _conninfo()
     first = psycopg.connect(**conninfo)
     second = psycopg.connect(**conninfo)
     try:
-        first.execute("INSERT INTO lims_lab (name, slug, institution, created_at) VALUES ('A', 'a', '', now())")
-        # Seal now: the first transaction takes the head lock and keeps it until it commits.
+        first.execute(_INSERT_LAB, ["a", "a"])
+        # Seal now: the first transaction takes the chain lock and keeps it until it commits.
         first.execute(f"SET CONSTRAINTS {audit_chain.TRIGGER_NAME} IMMEDIATE")
-        second.execute("INSERT INTO lims_lab (name, slug, institution, created_at) VALUES ('B', 'b', '', now())")
+        second.execute(_INSERT_LAB, ["b", "b"])
         second_pid = second.info.backend_pid
         committed = threading.Thread(target=second.commit)
         committed.start()
@@ -210,7 +266,7 @@ def test_two_transactions_committing_at_once_queue_on_the_chain_head_and_never_f
                 waiting = watcher.execute(
                     "SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s", [second_pid]
                 ).fetchone()[0]
-        assert waiting, "the second commit should wait for the chain head held by the first transaction"
+        assert waiting, "the second commit should wait for the chain lock held by the first transaction"
         first.commit()
         committed.join()
     finally:

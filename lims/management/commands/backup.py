@@ -33,7 +33,8 @@ class Command(BaseCommand):
             f"Backed up {manifest['database']['name']} (PostgreSQL {manifest['database']['server_version']}): "
             f"{len(manifest['tables'])} tables, {rows} rows, {manifest['dump']['bytes']} bytes → {file}\n"
             f"Manifest: {manifest_path(file.expanduser().resolve())}\n"
-            f"Audit chain head #{chain['head_seq']} {chain['head_hash']}"
+            f"Audit chain head (keep it; `verify_audit --anchor` checks it later): "
+            f"{chain['head_seq']}:{chain['head_hash']}"
         )
         if chain["ok"]:
             self.stdout.write(self.style.SUCCESS("Audit chain verified before the backup."))

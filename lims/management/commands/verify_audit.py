@@ -5,6 +5,13 @@ from django.core.management.base import BaseCommand, CommandError
 from lims.audit_chain import verify_default_database
 
 
+def _anchor(text: str) -> tuple[int, str]:
+    seq, _, digest = text.partition(":")
+    if not seq.isdigit() or int(seq) < 1 or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise CommandError(f"--anchor: expected SEQ:HASH such as 207:84a67…(64 hex digits), got {text!r}")
+    return int(seq), digest
+
+
 class Command(BaseCommand):
     help = (
         "Recompute the audit hash chain over every history event and say whether anything was changed, "
@@ -15,12 +22,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--limit", type=int, default=20, help="How many problems of each kind to list (default 20)."
         )
+        parser.add_argument(
+            "--anchor",
+            default=None,
+            help="SEQ:HASH of a chain head recorded earlier (printed by this command, kept in backup manifests); "
+            "the chain must still hold it, which catches the newest events being removed with their seals.",
+        )
 
-    def handle(self, *args, limit: int, **options):
+    def handle(self, *args, limit: int, anchor: str | None, **options):
         if limit < 1:
             raise CommandError("--limit: must be at least 1")
-        report = verify_default_database(limit_per_check=limit)
-        summary = f"{report.sealed} sealed events in {report.tables} tables; head #{report.head_seq} {report.head_hash}"
+        report = verify_default_database(limit_per_check=limit, anchor=_anchor(anchor) if anchor else None)
+        summary = f"{report.sealed} sealed events in {report.tables} tables; head {report.head_seq}:{report.head_hash}"
         if report.ok:
             self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {summary}"))
             return
