@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("batches.urls")),
     path("protocols/", include("protocols.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("batches.exports.urls")),
     path("api/v1/", include("lims.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,0 +1,532 @@
+"""Secretome production, processing, storage, and quality control and characterisation of the product."""
+
+from batches import computations
+from batches.exports import typography as t
+from batches.exports import vocabulary as v
+from batches.exports.prose.common import Context, by_value, codes_text, deviations
+
+PRODUCT_ORDER = ("CM", "CONC", "EV", "EVD", "LYO")
+EV_PRODUCTS = {"EV", "EVD"}
+NAMED_MEDIA = {"commercial_msc", "commercial_serum_free", "other"}
+
+
+def _with(text: str, marker: str) -> str:
+    return f"{text} {marker}" if marker else text
+
+
+def _short(batch: dict) -> str:
+    return v.PRODUCT.get(batch["product_type"], ("", batch["product_type"]))[1]
+
+
+def _medium_phrase(batch: dict) -> str:
+    medium = v.medium(batch["conditioning_medium"], batch["conditioning_medium_details"])
+    details = batch["conditioning_medium_details"]
+    if details and batch["conditioning_medium"] and batch["conditioning_medium"] not in NAMED_MEDIA:
+        medium += f" ({details})"
+    if batch["serum_free"] is True:
+        return f"serum-free {medium}" if medium else "serum-free medium"
+    if batch["serum_free"] is False:
+        serum = f"{t.quantity(batch['serum_percent'], '%')} (v/v) " if batch["serum_percent"] is not None else ""
+        depletion = v.EV_DEPLETION.get(batch["ev_depletion_method"], "") if batch["ev_depletion_method"] else ""
+        return f"{medium} with {serum}{depletion or 'serum'}"
+    return medium
+
+
+def production(ctx: Context) -> list[str]:
+    m = ctx.markers
+    rows = ctx.products
+    if not rows:
+        return []
+    sentences = []
+    confluence = by_value(rows, "confluence_start_percent", "%", markers=m, item="sp_confluence_start")
+    cells = by_value(rows, "cells_at_start", "cells", markers=m, item="sp_cells_at_start")
+    sentences.append(t.sentence(f"Conditioning started at {confluence} confluence with {cells}"))
+
+    groups: dict[str, list[str]] = {}
+    for batch in rows:
+        phrase = _medium_phrase(batch)
+        if phrase:
+            groups.setdefault(phrase, []).append(batch["code"])
+    medium = t.join([t.annotate(text, ctx.which(codes).strip(" ()")) for text, codes in groups.items()], "or")
+    medium = medium or "medium"
+    unrecorded_medium = [b["code"] for b in rows if not b["conditioning_medium"] or b["serum_free"] is None]
+    medium = _with(medium, m.take("sp_conditioning_medium", unrecorded_medium) if unrecorded_medium else "")
+    volume = by_value(rows, "conditioning_volume_ml", "mL", markers=m, item="sp_conditioning_volume")
+    ratios = [computations.ml_per_million_cells(b["conditioning_volume_ml"], b["cells_at_start"]) for b in rows]
+    ratios = [round(x, 2) for x in ratios if x is not None]
+    ratio = f" ({t.span(ratios, 'mL')} per 10⁶ cells)" if ratios else ""
+    time = by_value(rows, "conditioning_time_h", "h", markers=m, item="sp_conditioning_time")
+    oxygen = by_value(rows, "conditioning_o2_percent", "% O₂", markers=m, item="sp_conditioning_o2")
+    text = f"Cells were washed and conditioned in {volume}{ratio} of {medium} for {time}"
+    if oxygen:
+        text += f" at {oxygen}" if oxygen[0].isdigit() or oxygen[0] == t.MINUS else f", conditioning O₂ {oxygen}"
+    sentences.append(t.sentence(text))
+
+    viability = [b["harvest_viability_percent"] for b in rows if b["harvest_viability_percent"] is not None]
+    viable = [b["harvest_viable_cells"] for b in rows if b["harvest_viable_cells"] is not None]
+    harvest = []
+    if viability:
+        harvest.append(f"cell viability was {t.summary(viability, '%')}")
+    if viable:
+        harvest.append(f"viable cells numbered {t.summary(viable)}")
+    unrecorded = [
+        b["code"] for b in rows if b["harvest_viability_percent"] is None or b["harvest_viable_cells"] is None
+    ]
+    harvest_marker = m.take("sp_harvest_viability", unrecorded) if unrecorded else ""
+    if harvest:
+        sentences.append(t.sentence(_with(f"At harvest, {' and '.join(harvest)}", harvest_marker)))
+    elif harvest_marker:
+        sentences.append(t.sentence(f"Viability at harvest: {harvest_marker}"))
+
+    products = []
+    for product_type in PRODUCT_ORDER:
+        group = [b for b in rows if b["product_type"] == product_type]
+        if not group:
+            continue
+        name, abbreviation = v.PRODUCT.get(product_type, (product_type, ""))
+        details = [abbreviation] if abbreviation else []
+        if ctx.multi():
+            details.append(codes_text(b["code"] for b in group))
+        volume = t.span((b["final_volume_ml"] for b in group), "mL")
+        if volume:
+            details.append(f"final volume {volume}")
+        equivalents = [computations.cell_equivalents_per_ml(b["cells_at_start"], b["final_volume_ml"]) for b in group]
+        equivalents_text = t.span((x for x in equivalents if x is not None), "cell equivalents/mL")
+        if equivalents_text:
+            details.append(equivalents_text)
+        products.append(f"{name}{' (' + '; '.join(details) + ')' if details else ''}")
+    lead = "The product was" if len(rows) == 1 else "The products were"
+    sentences.append(t.sentence(_with(f"{lead} {t.join(products)}", m.take("sp_product_type"))))
+
+    if ctx.mocks:
+        details = sorted({b["conditioning_medium_details"] for b in ctx.mocks if b["conditioning_medium_details"]})
+        what = details[0] if len(details) == 1 else "unconditioned medium processed identically"
+        sentences.append(t.sentence(f"As mock control, {what} was used ({codes_text(b['code'] for b in ctx.mocks)})"))
+    else:
+        controls = sorted({b["mock_control"] for b in rows if b["mock_control"]})
+        if controls:
+            sentences.append(
+                t.sentence(
+                    f"Unconditioned medium processed identically served as mock control ({codes_text(controls)})"
+                )
+            )
+    protocols = sorted({b["protocol"] for b in rows if b["protocol"]})
+    if protocols:
+        sentences.append(t.sentence(f"Conditioning followed {t.join(protocols)}"))
+    sentences.append(deviations(ctx, {"batch"}))
+    sentences.append(
+        t.sentence(f"The production of the secretome is reported according to MISEV2023 {ctx.refs.cite('misev2023')}")
+    )
+    rest = m.rest("production")
+    if rest:
+        sentences.append(rest)
+    return [" ".join(s for s in sentences if s)]
+
+
+# --- processing -------------------------------------------------------------------------------
+def _spin(step: dict) -> str:
+    parts = []
+    if step["g_force"]:
+        parts.append(f"at {t.g_force(step['g_force'])}")
+    if step["duration_min"]:
+        parts.append(f"for {t.quantity(step['duration_min'], 'min')}")
+    if step["temperature_c"] is not None:
+        parts.append(f"at {t.temperature(step['temperature_c'])}")
+    return (" " + " ".join(parts)) if parts else ""
+
+
+def _details(step: dict, extra: list[str] | None = None) -> str:
+    items = [x for x in (extra or []) if x]
+    if step["details"]:
+        items.append(step["details"].rstrip("."))
+    return f" ({'; '.join(items)})" if items else ""
+
+
+def step_phrase(step: dict) -> str:
+    """One processing step as a noun phrase: 'centrifugation at 300 × g for 10 min at 4 °C'."""
+    kind = step["kind"]
+    if kind == "filtration":
+        pore = f" through a {t.quantity(step['pore_size_um'], 'µm')} filter" if step["pore_size_um"] else ""
+        return f"filtration{pore}{_details(step)}"
+    if kind in {"ultrafiltration", "tff"}:
+        name = "ultrafiltration" if kind == "ultrafiltration" else "tangential flow filtration"
+        fold = (
+            f"{t.number(step['concentration_factor'])}-fold concentration by " if step["concentration_factor"] else ""
+        )
+        extra = [f"{t.quantity(step['mwco_kda'], 'kDa')} MWCO" if step["mwco_kda"] else ""]
+        text = f"{fold}{name}{_spin(step)}{_details(step, extra)}"
+        if step["final_volume_ml"]:
+            text += f" to {t.quantity(step['final_volume_ml'], 'mL')}"
+        return text
+    if kind == "ultracentrifugation":
+        extra = [
+            f"{step['rotor']} rotor" if step["rotor"] else "",
+            f"k-factor {t.number(step['k_factor'])}" if step["k_factor"] else "",
+        ]
+        text = f"ultracentrifugation{_spin(step)}{_details(step, extra)}"
+        if step["final_volume_ml"]:
+            text += f", with the pellet resuspended in {t.quantity(step['final_volume_ml'], 'mL')}"
+        return text
+    if kind == "lyophilisation":
+        protectant = ""
+        if step["lyoprotectant"] and step["lyoprotectant"] != "none":
+            amount = f"{t.quantity(step['lyoprotectant_mm'], 'mM')} " if step["lyoprotectant_mm"] else ""
+            protectant = f" with {amount}{v.LYOPROTECTANT[step['lyoprotectant']]}"
+        elif step["lyoprotectant"] == "none":
+            protectant = " without lyoprotectant"
+        extra = [f"cycle: {step['lyophilisation_cycle']}" if step["lyophilisation_cycle"] else ""]
+        if step["residual_moisture_percent"] is not None:
+            extra.append(f"residual moisture {t.quantity(step['residual_moisture_percent'], '%')}")
+        text = f"lyophilisation{protectant}{_details(step, extra)}"
+        if step["reconstitution"]:
+            volume = (
+                f"{t.quantity(step['reconstitution_volume_ml'], 'mL')} " if step["reconstitution_volume_ml"] else ""
+            )
+            text += f", with reconstitution in {volume}{v.RECONSTITUTION[step['reconstitution']]}"
+        return text
+    if kind == "other":
+        return step["details"].rstrip(".") if step["details"] else "a further step"
+    name = {"density_gradient": "density-gradient separation", "sec": "size-exclusion chromatography"}.get(
+        kind, v.processing_kind(kind)
+    )
+    return f"{name}{_spin(step)}{_details(step)}"
+
+
+PROCESSING_ITEMS = {
+    "CM": ("sp_preclearing",),
+    "CONC": ("sp_preclearing", "sp_concentration"),
+    "EV": ("sp_preclearing", "sp_ev_separation"),
+    "EVD": ("sp_preclearing", "sp_ev_separation"),
+    "LYO": ("sp_preclearing", "sp_concentration", "sp_lyophilisation"),
+}
+
+
+def processing(ctx: Context) -> list[str]:
+    m = ctx.markers
+    rows = ctx.batches
+    steps = {b["code"]: [step_phrase(step) for step in b["processing"]] for b in rows}
+    processed = [b for b in rows if steps[b["code"]]]
+    sentences = []
+    prefix: list[str] = []
+    if processed:
+        prefix = list(steps[processed[0]["code"]])
+        for batch in processed[1:]:
+            own = steps[batch["code"]]
+            length = 0
+            while length < min(len(prefix), len(own)) and prefix[length] == own[length]:
+                length += 1
+            prefix = prefix[:length]
+    if len(processed) > 1 and prefix:
+        whose = "all batches" if len(processed) == len(rows) else codes_text(b["code"] for b in processed)
+        sentences.append(
+            t.sentence(f"The conditioned medium of {whose} was processed in this order: {'; '.join(prefix)}")
+        )
+    remainders: dict[tuple[str, ...], list[dict]] = {}
+    for batch in processed:
+        rest = tuple(steps[batch["code"]][len(prefix) if len(processed) > 1 else 0 :])
+        if rest:
+            remainders.setdefault(rest, []).append(batch)
+    for rest, group in remainders.items():
+        codes = [b["code"] for b in group]
+        kinds = t.join(sorted({_short(b) for b in group}))
+        if len(processed) > 1 and prefix:
+            text = f"For {codes_text(codes)} ({kinds}), processing continued with: {'; '.join(rest)}"
+        elif ctx.multi():
+            text = f"The conditioned medium of {codes_text(codes)} ({kinds}) was processed in this order: "
+            text += "; ".join(rest)
+        elif len(rest) == 1:
+            text = f"The conditioned medium was processed by {rest[0]}"
+        else:
+            text = f"The conditioned medium was processed in this order: {'; '.join(rest)}"
+        markers = " ".join(x for x in (m.take(item, codes) for item in _items_for(group)) if x)
+        sentences.append(_with(t.sentence(text), markers))
+    unprocessed = [b for b in rows if not steps[b["code"]]]
+    if unprocessed:
+        codes = [b["code"] for b in unprocessed]
+        markers = " ".join(x for x in (m.take(item, codes) for item in _items_for(unprocessed)) if x)
+        whose = f" of {codes_text(codes)}" if len(rows) > 1 else ""
+        sentences.append(t.sentence(f"Processing{whose}: {markers or 'no steps recorded'}"))
+    protocols = sorted({step["protocol"] for b in rows for step in b["processing"] if step["protocol"]})
+    if protocols:
+        sentences.append(t.sentence(f"Processing followed {t.join(protocols)}"))
+    sentences.append(deviations(ctx, {"processing_step"}))
+    sentences = [s for s in sentences if s]
+    rest = m.rest("processing")
+    if rest:
+        sentences.append(rest)
+    return [" ".join(sentences)] if sentences else []
+
+
+def _items_for(batches: list[dict]) -> list[str]:
+    items: list[str] = []
+    for batch in batches:
+        for item in PROCESSING_ITEMS.get(batch["product_type"], ("sp_preclearing",)):
+            if item not in items:
+                items.append(item)
+    return items
+
+
+# --- storage ----------------------------------------------------------------------------------
+def _aliquot_phrase(aliquot: dict) -> str:
+    container = v.CONTAINER.get(aliquot["container"], aliquot["container"])
+    buffer = v.BUFFER.get(aliquot["buffer"], aliquot["buffer"])
+    volume = t.quantity(aliquot["volume_ul"], "µL")
+    if aliquot["state"] == "lyophilised":
+        volume += " (before drying)"
+    kept = {
+        "fresh": "were kept fresh",
+        "frozen": "were frozen and stored",
+        "lyophilised": "were stored lyophilised",
+    }.get(aliquot["state"], f"were stored ({aliquot['state']})")
+    return f"aliquots of {volume} in {container} ({buffer}) {kept} at {t.temperature(aliquot['temperature_c'])}"
+
+
+def storage(ctx: Context) -> list[str]:
+    m = ctx.markers
+    rows = ctx.batches
+    groups: dict[tuple[str, ...], list[str]] = {}
+    empty = []
+    for batch in rows:
+        phrases = tuple(sorted({_aliquot_phrase(a) for a in batch["aliquots"]}))
+        if phrases:
+            groups.setdefault(phrases, []).append(batch["code"])
+        else:
+            empty.append(batch["code"])
+    sentences = []
+    for phrases, codes in groups.items():
+        sentences.append(t.sentence(f"{t.join(list(phrases), 'or')}{ctx.which(codes, rows)}"))
+    aliquots = [a for b in rows for a in b["aliquots"]]
+    if aliquots:
+        cycles = max(a["freeze_thaw_count"] for a in aliquots)
+        if cycles == 0:
+            sentences.append("No aliquot had been through a freeze–thaw cycle.")
+        else:
+            sentences.append(t.sentence(f"Aliquots had been through at most {t.counted(cycles, 'freeze–thaw cycle')}"))
+        days = [d for a in aliquots for d in a["storage_days_at_use"]]
+        if days:
+            sentences.append(t.sentence(f"Aliquots were used after {t.span(days, 'days')} of storage"))
+    if empty:
+        markers = " ".join(x for x in (m.take(item, empty) for item in ("st_state", "st_temperature")) if x)
+        whose = f" of {codes_text(empty)}" if len(rows) > 1 else ""
+        sentences.append(t.sentence(f"Storage{whose}: {markers or 'no aliquots recorded'}"))
+    protocols = sorted({a["protocol"] for a in aliquots if a["protocol"]})
+    if protocols:
+        sentences.append(t.sentence(f"Storage followed {t.join(protocols)}"))
+    sentences.append(deviations(ctx, {"aliquot"}))
+    sentences = [s for s in sentences if s]
+    rest = m.rest("storage")
+    if rest:
+        sentences.append(rest)
+    return [" ".join(sentences)] if sentences else []
+
+
+# --- quality control and characterisation --------------------------------------------------------
+ASSAY_ORDER = (
+    "sterility",
+    "endotoxin",
+    "mycoplasma",
+    "total_protein",
+    "residual_bsa",
+    "particle_concentration",
+    "particle_size",
+    "ev_marker",
+    "contaminant_marker",
+    "imaging",
+    "ev_depletion",
+    "cytokine",
+    "proteomics",
+    "potency",
+)
+ASSAY_ITEM = {
+    "sterility": "qc_sterility",
+    "endotoxin": "qc_endotoxin",
+    "mycoplasma": "qc_mycoplasma",
+    "total_protein": "qc_total_protein",
+    "potency": "qc_potency",
+    "particle_concentration": "ch_particle_conc",
+    "particle_size": "ch_size_distribution",
+    "ev_marker": "ch_ev_positive_markers",
+    "contaminant_marker": "ch_negative_markers",
+    "imaging": "ch_single_ev_imaging",
+    "cytokine": "ch_soluble_profile",
+    "proteomics": "ch_soluble_profile",
+    "ev_depletion": "ch_ev_depletion_check",
+}
+SAMPLE = {"product": "the product", "cells": "the producing cells"}
+
+
+def _method(code: str) -> str:
+    return v.QC_METHOD.get(code, code)
+
+
+ANALYTE_ORDER = {"mode": 0, "mean": 1, "D10": 2, "D50": 3, "D90": 4}
+
+
+def _qualitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> str:
+    """'sterility by automated blood culture (BacT/ALERT) was negative'."""
+    parts = []
+    by_method: dict[tuple[str, str], dict[str, list[str]]] = {}
+    for code, result in results:
+        key = (result["sample"], result["method"])
+        by_method.setdefault(key, {}).setdefault(result["result_text"] or "recorded", []).append(code)
+    for (sample, method), outcomes in sorted(by_method.items(), key=lambda kv: (kv[0][0] != "cells", kv[0])):
+        sample_text = f" of {SAMPLE[sample]}" if assay == "mycoplasma" else ""
+        verdicts = [f"{v.RESULT_TEXT.get(text, text)}{ctx.which(codes)}" for text, codes in sorted(outcomes.items())]
+        parts.append(f"{v.ASSAY[assay]}{sample_text} by {_method(method)} was {t.join(verdicts, 'and')}")
+    return "; ".join(parts)
+
+
+def _markers_found(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> str:
+    """'by western blot, CD63, CD81 and TSG101 were detected (SB-2)'."""
+    methods = sorted({_method(r["method"]) for _c, r in results})
+    outcome: dict[tuple[bool, tuple[str, ...]], list[str]] = {}
+    per_analyte: dict[tuple[str, bool], set[str]] = {}
+    for code, result in results:
+        found = result["result_text"] in {"detected", "positive"}
+        per_analyte.setdefault((result["analyte"] or "marker", found), set()).add(code)
+    for (analyte, found), codes in sorted(per_analyte.items(), key=lambda kv: kv[0][0].lower()):
+        outcome.setdefault((found, tuple(sorted(codes))), []).append(analyte)
+    clauses = []
+    for (found, codes), analytes in sorted(outcome.items(), key=lambda kv: (not kv[0][0], kv[0][1])):
+        verb = ("was" if len(analytes) == 1 else "were") + ("" if found else " not")
+        clauses.append(f"{t.join(analytes)} {verb} detected{ctx.which(codes)}")
+    noun = "the EV markers" if assay == "ev_marker" else "the contaminant markers"
+    return f"by {t.join(methods)}, {noun} {t.join(clauses)}"
+
+
+def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> str:
+    """'total protein by BCA assay was 152 µg/mL (SB-1)'; soluble factors list their analytes."""
+    groups: dict[tuple[str, str, str], list[tuple[str, dict]]] = {}
+    for code, result in results:
+        groups.setdefault((result["analyte"], result["method"], result["unit"]), []).append((code, result))
+    methods = sorted({method for _a, method, _u in groups})
+    named = assay in {"cytokine", "particle_size", "proteomics"} or (
+        assay not in {"potency"} and len({a for a, _m, _u in groups}) > 1
+    )
+    values = []
+    order = sorted(groups, key=lambda k: (ANALYTE_ORDER.get(k[0], 9), k[0].lower(), k[1], k[2]))
+    for analyte, method, unit in order:
+        rows = groups[(analyte, method, unit)]
+        summary = t.summary([r["value"] for _c, r in rows], unit)
+        label = f"{analyte} " if analyte and named else ""
+        method_text = f" by {_method(method)}" if len(methods) > 1 else ""
+        references = sorted({r["reference_batch"] for _c, r in rows if r["reference_batch"]})
+        reference = f", relative to reference batch {codes_text(references)}" if references else ""
+        values.append(f"{label}{summary}{method_text}{ctx.which(c for c, _r in rows)}{reference}")
+    name = v.ASSAY.get(assay, assay)
+    if assay == "potency":
+        analytes = sorted({a for a, _m, _u in groups if a})
+        name = f"potency ({t.join(analytes)})" if analytes else name
+    if len(methods) == 1:
+        name = f"{name} by {_method(methods[0])}"
+    if named:
+        return f"{name}: {t.join(values)}"
+    return f"{name} was {t.join(values)}"
+
+
+def _specification(result: dict) -> str:
+    spec = result["specification"] or {}
+    limits = []
+    if spec.get("min_value") is not None:
+        limits.append(f"≥ {t.quantity(spec['min_value'], spec.get('unit') or result['unit'])}")
+    if spec.get("max_value") is not None:
+        limits.append(f"≤ {t.quantity(spec['max_value'], spec.get('unit') or result['unit'])}")
+    if spec.get("expected_text"):
+        limits.append(v.RESULT_TEXT.get(spec["expected_text"], spec["expected_text"]))
+    return " and ".join(limits)
+
+
+def quality_control(ctx: Context) -> list[str]:
+    m = ctx.markers
+    rows = ctx.products
+    results = [(b["code"], r) for b in rows for r in b["qc"] if r["status"] != "rejected"]
+    by_assay: dict[str, list[tuple[str, dict]]] = {}
+    for code, result in results:
+        by_assay.setdefault(result["assay"], []).append((code, result))
+    sentences = []
+    for assay in ASSAY_ORDER:
+        group = by_assay.get(assay)
+        if not group:
+            continue
+        numeric = [(c, r) for c, r in group if r["value"] is not None]
+        textual = [(c, r) for c, r in group if r["value"] is None]
+        clauses = []
+        if assay in {"ev_marker", "contaminant_marker"}:
+            clauses.append(_markers_found(ctx, assay, textual) if textual else "")
+        elif assay == "imaging" and textual:
+            methods = t.join(sorted({_method(r["method"]) for _c, r in textual}))
+            methods = methods[0].lower() + methods[1:]
+            clauses.append(f"single EVs were imaged by {methods}{ctx.which(c for c, _r in textual)}")
+        elif textual:
+            clauses.append(_qualitative(ctx, assay, textual))
+        if numeric:
+            clauses.append(_quantitative(ctx, assay, numeric))
+        text = "; ".join(c for c in clauses if c)
+        item = ASSAY_ITEM.get(assay, "")
+        sentences.append(_with(t.sentence(text), m.take(item) if item else ""))
+    other = sorted({r["assay"] for _c, r in results} - set(ASSAY_ORDER))
+    for assay in other:
+        sentences.append(t.sentence(_quantitative(ctx, assay, [(c, r) for c, r in results if r["assay"] == assay])))
+
+    purity = []
+    for batch in rows:
+        if batch["product_type"] not in EV_PRODUCTS:
+            continue
+        particles = [r["value"] for r in batch["qc"] if r["assay"] == "particle_concentration" and r["value"]]
+        protein = [
+            r["value"] for r in batch["qc"] if r["assay"] == "total_protein" and r["unit"] == "µg/mL" and r["value"]
+        ]
+        if particles and protein:
+            purity.append(computations.particles_per_ug(particles[0], protein[0]))
+    if purity:
+        sentences.append(t.sentence(f"The particle-to-protein ratio was {t.summary(purity, 'particles/µg')}"))
+
+    out_of_spec = [(c, r) for c, r in results if r["outcome"] in {"fail", "warn"}]
+    for code, result in out_of_spec:
+        shown = t.quantity(result["value"], result["unit"]) if result["value"] is not None else result["result_text"]
+        limit = _specification(result)
+        level = "outside its specification" if result["outcome"] == "fail" else "beyond its warning limit"
+        text = f"The {v.ASSAY.get(result['assay'], result['assay'])} result of {code} ({shown}) was {level}"
+        if limit:
+            text += f" ({limit})"
+        if result["acceptance_justification"]:
+            text += f" and was accepted: {result['acceptance_justification'].rstrip('.')}"
+        elif result["outcome"] == "fail":
+            text += "; it has not been accepted"
+        sentences.append(t.sentence(text))
+    if results:
+        verified = sum(1 for _c, r in results if r["status"] == "verified")
+        if verified == len(results):
+            sentences.append("Every QC result was verified by a second person.")
+        elif verified == 0:
+            sentences.append(
+                t.sentence(
+                    f"None of the {t.count_word(len(results))} QC results had yet been verified by a second person"
+                )
+            )
+        else:
+            sentences.append(
+                t.sentence(
+                    f"{t.count_word(verified)} of {t.count_word(len(results))} QC results had been verified "
+                    "by a second person"
+                )
+            )
+    deposits = []
+    for batch in rows:
+        accessions = [x.strip() for x in batch["data_repository_ids"].split(",") if x.strip()]
+        if batch["ev_track_id"]:
+            accessions.insert(0, f"EV-TRACK {batch['ev_track_id']}")
+        if accessions:
+            deposits.append(f"{', '.join(accessions)}{ctx.which([batch['code']])}")
+    if deposits:
+        sentences.append(t.sentence(f"Data were deposited under {t.join(deposits)}"))
+    if any(b["product_type"] in EV_PRODUCTS for b in rows):
+        sentences.append(t.sentence(f"EV characterisation followed MISEV2023 {ctx.refs.cite('misev2023')}"))
+    sentences.append(deviations(ctx, {"qc_result"}))
+    sentences = [s for s in sentences if s]
+    if not results:
+        sentences.insert(0, "No QC result was recorded.")
+    rest = m.rest("quality_control")
+    if rest:
+        sentences.append(rest)
+    return [" ".join(sentences)] if sentences else []
