@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from lims.admin_base import LabOwnedInline, LabScopedAdmin
 from protocols import models as pm
-from protocols.services import deviation_approve, deviation_justify, protocol_version_publish
+from protocols.services import deviation_approve, deviation_justify
 
 
 def _is_published(version: pm.ProtocolVersion | None) -> bool:
@@ -71,9 +71,9 @@ class ProtocolVersionAdmin(LabScopedAdmin):
     search_fields = ("protocol__code", "protocol__title")
     readonly_fields = (*LabScopedAdmin.readonly_fields, "status", "approved_by", "approved_at")
     inlines = [ProtocolParameterInline]
-    actions = ["publish_selected"]
 
     # An effective or retired version opens read-only; a POST to it is refused (403) before any save.
+    # Publishing is a signed act (password re-entry) and is done through the API, not from here.
     def has_change_permission(self, request, obj=None):
         return not _is_published(obj) and super().has_change_permission(request, obj)
 
@@ -84,17 +84,6 @@ class ProtocolVersionAdmin(LabScopedAdmin):
         if change and _is_published(pm.ProtocolVersion.objects.filter(pk=obj.pk).first()):
             raise PermissionDenied("A published protocol version cannot be edited; create a new draft.")
         super().save_model(request, obj, form, change)
-
-    @admin.action(description="Publish the selected drafts (reviewer)")
-    def publish_selected(self, request, queryset):
-        done, errors = 0, []
-        for version in queryset.select_related("protocol").order_by("protocol__code", "number"):
-            try:
-                protocol_version_publish(version=version, actor=request.user)
-                done += 1
-            except (ValidationError, PermissionDenied) as exc:
-                errors.append(f"{version.protocol.code} v{version.number}: {_error_text(exc)}")
-        _report(self, request, done, "version(s) published", errors)
 
 
 class DeviationForm(forms.ModelForm):

@@ -3,7 +3,11 @@ their records, and one approved deviation (the EV batch's shorter ultracentrifug
 
 from dataclasses import dataclass, field
 
+from django.db import transaction
+from django.utils import timezone
+
 from batches import models as m
+from lims.audit import audit_context
 from protocols.models import Deviation, DeviationStatus, Protocol, ProtocolVersion, VersionStatus
 from protocols.services import (
     deviation_approve,
@@ -11,7 +15,6 @@ from protocols.services import (
     deviation_sync,
     protocol_create,
     protocol_version_create_draft,
-    protocol_version_publish,
 )
 
 
@@ -307,8 +310,23 @@ def _effective(*, lab, tech, pi, sop: DemoSOP) -> ProtocolVersion:
             parameters=spec.parameters,
         )
         if version.status == VersionStatus.DRAFT:
-            protocol_version_publish(version=version, actor=pi)
+            _mark_published(version=version, pi=pi)
     return protocol.versions.get(status=VersionStatus.EFFECTIVE)
+
+
+def _mark_published(*, version: ProtocolVersion, pi) -> None:
+    """The demo's SOPs are history, like its verified QC and released batch: they are marked published by
+    the PI without the password re-entry (electronic signature) that protocol_version_publish asks for."""
+    with (
+        transaction.atomic(),
+        audit_context(actor=pi, reason=f"Demo data: {version.protocol.code} v{version.number} published"),
+    ):
+        ProtocolVersion.objects.filter(protocol_id=version.protocol_id, status=VersionStatus.EFFECTIVE).update(
+            status=VersionStatus.RETIRED
+        )
+        ProtocolVersion.objects.filter(pk=version.pk).update(
+            status=VersionStatus.EFFECTIVE, approved_by=pi, approved_at=timezone.now()
+        )
 
 
 def _pin(queryset, version: ProtocolVersion) -> None:

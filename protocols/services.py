@@ -16,6 +16,8 @@ from batches.models import CellLine, Passage, PrimingCondition, SecretomeBatch
 from lims.audit import audit_context
 from lims.models import Lab
 from lims.roles import REVIEW_ROLES, WRITE_ROLES, require_role
+from lims.services.signatures import signature_sign
+from lims.signatures import SignatureMeaning
 from protocols.models import (
     Deviation,
     DeviationStatus,
@@ -268,8 +270,12 @@ def protocol_version_update_draft(
         return locked
 
 
-def protocol_version_publish(*, version: ProtocolVersion, actor) -> ProtocolVersion:
-    """Make a draft effective and immutable; the version it replaces retires. Reviewers only; idempotent."""
+def protocol_version_publish(*, version: ProtocolVersion, actor, password: str, request=None) -> ProtocolVersion:
+    """Make a draft effective and immutable; the version it replaces retires. Reviewers only; idempotent.
+
+    Publishing is an electronic signature (meaning "published") over the text and the parameters: the
+    reviewer re-enters their password, and a wrong one leaves the draft a draft.
+    """
     require_role(actor, version.lab_id, REVIEW_ROLES, "Publishing a protocol version")
     with transaction.atomic(), audit_context(actor=actor, reason=f"Publish {_label(version)}"):
         # Lock the protocol first: two publishes of one protocol run one after the other.
@@ -289,12 +295,23 @@ def protocol_version_publish(*, version: ProtocolVersion, actor) -> ProtocolVers
         locked.approved_by = actor
         locked.approved_at = now
         locked.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
+        signature_sign(
+            actor=actor,
+            password=password,
+            meaning=SignatureMeaning.PUBLISHED,
+            record=locked,
+            comment=locked.change_summary,
+            request=request,
+        )
         locked.refresh_from_db(fields=["version"])
         return locked
 
 
-def protocol_version_retire(*, version: ProtocolVersion, actor, reason: str) -> ProtocolVersion:
-    """Withdraw an effective version without a successor; records that pinned it keep it."""
+def protocol_version_retire(
+    *, version: ProtocolVersion, actor, reason: str, password: str, request=None
+) -> ProtocolVersion:
+    """Withdraw an effective version without a successor (signed, meaning "retired"); records that pinned
+    it keep it."""
     require_role(actor, version.lab_id, REVIEW_ROLES, "Retiring a protocol version")
     if not (reason or "").strip():
         raise ValidationError({"reason": ["Say why the version is retired."]})
@@ -306,6 +323,14 @@ def protocol_version_retire(*, version: ProtocolVersion, actor, reason: str) -> 
             raise ValidationError({"status": [f"{_label(locked)} is a draft; delete it or publish it."]})
         locked.status = VersionStatus.RETIRED
         locked.save(update_fields=["status", "updated_at"])
+        signature_sign(
+            actor=actor,
+            password=password,
+            meaning=SignatureMeaning.RETIRED,
+            record=locked,
+            comment=reason,
+            request=request,
+        )
         locked.refresh_from_db(fields=["version"])
         return locked
 

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from batches.api.serializers import ReasonSerializer, SignatureSerializer
 from batches.models import SecretomeBatch
 from lims.api.serializers import LabOwnedSerializer
 from protocols.models import Deviation, ParameterType, Protocol, ProtocolParameter, ProtocolVersion, VersionStatus
@@ -97,3 +98,7 @@ class BatchUsageSerializer(serializers.ModelSerializer):
         model = SecretomeBatch
         fields = ("id", "code", "status", "product_type", "intended_use", "collected_at")
         read_only_fields = fields
+
+
+class RetireSerializer(ReasonSerializer, SignatureSerializer):
+    """Why the version is retired, and the reviewer's password: retiring is signed."""

@@ -10,7 +10,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from batches.api.serializers import ReasonSerializer
+from batches.api.serializers import SignatureSerializer
 from batches.services.records import expected_version
 from lims.api.filters import LabFilterSet
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
@@ -85,14 +85,22 @@ class ProtocolVersionViewSet(LabOwnedViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        summary="Publish the draft (reviewers)",
-        description="The version becomes effective and immutable; the version it replaces retires.",
-        request=None,
+        summary="Publish and sign the draft (reviewers)",
+        description=(
+            "The version becomes effective and immutable; the version it replaces retires. Publishing is an "
+            "electronic signature (meaning 'published'): send your password."
+        ),
+        request=SignatureSerializer,
         responses={200: serializers.ProtocolVersionSerializer},
     )
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, pk: str | None = None) -> Response:
-        version = services.protocol_version_publish(version=self.get_object(), actor=request.user)
+        version = self.get_object()
+        body = SignatureSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        version = services.protocol_version_publish(
+            version=version, actor=request.user, password=body.validated_data["password"], request=request
+        )
         return self.respond_with(version)
 
     @extend_schema(
@@ -129,17 +137,21 @@ class ProtocolVersionViewSet(LabOwnedViewSet):
         return self.get_paginated_response(serializers.BatchUsageSerializer(page, many=True).data)
 
     @extend_schema(
-        summary="Retire the effective version without a successor (reviewers)",
-        request=ReasonSerializer,
+        summary="Retire and sign the effective version without a successor (reviewers)",
+        request=serializers.RetireSerializer,
         responses={200: serializers.ProtocolVersionSerializer},
     )
     @action(detail=True, methods=["post"])
     def retire(self, request: Request, pk: str | None = None) -> Response:
         version = self.get_object()
-        body = ReasonSerializer(data=request.data)
+        body = serializers.RetireSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         version = services.protocol_version_retire(
-            version=version, actor=request.user, reason=body.validated_data["reason"]
+            version=version,
+            actor=request.user,
+            reason=body.validated_data["reason"],
+            password=body.validated_data["password"],
+            request=request,
         )
         return self.respond_with(version)
 

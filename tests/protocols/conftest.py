@@ -7,7 +7,15 @@ from protocols.models import ProtocolVersion
 from protocols.services import protocol_version_publish
 from tests import factories as f
 
+SIGNING_PASSWORD = "correct-horse-battery"  # every tests.factories.UserFactory user's password
 CONDITIONING_24H = {"name": "conditioning_time_h", "unit": "h", "default": "24", "min_value": 24, "max_value": 24}
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Publishing re-checks the reviewer's password (an electronic signature); the production hasher
+    # would spend most of the suite's time on it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -33,7 +41,7 @@ def publish_sop(lab, reviewer):
         for values in parameters:
             f.ProtocolParameterFactory(lab=owner, protocol_version=draft, **values)
         if owner == lab:
-            return protocol_version_publish(version=draft, actor=reviewer)
+            return protocol_version_publish(version=draft, actor=reviewer, password=SIGNING_PASSWORD)
         ProtocolVersion.objects.filter(pk=draft.pk).update(
             status="effective", approved_by=reviewer, approved_at=timezone.now()
         )

@@ -10,11 +10,7 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 VERSIONS = "/api/v1/protocol-versions/"
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SIGNING_PASSWORD = "correct-horse-battery"  # every tests.factories.UserFactory user's password
 
 
 @pytest.fixture
@@ -49,12 +45,30 @@ def test_a_technician_drafts_and_a_reviewer_publishes(api, technician, reviewer,
     assert created.data["parameters"][0]["name"] == "mwco_kda"
 
     url = f"{VERSIONS}{created.data['id']}/publish/"
-    assert api(technician).post(url).status_code == 403
-    published = api(reviewer).post(url)
+    signed = {"password": SIGNING_PASSWORD}
+    assert api(technician).post(url, signed, format="json").status_code == 403
+    unsigned = api(reviewer).post(url, {}, format="json")
+    assert unsigned.status_code == 400
+    assert "password" in unsigned.data
+    wrong = api(reviewer).post(url, {"password": "guess"}, format="json")
+    assert wrong.status_code == 400
+    assert "password" in wrong.data
+    published = api(reviewer).post(url, signed, format="json")
     assert published.status_code == 200, published.data
     assert published.data["status"] == "effective"
     assert published.data["approved_by"] == reviewer.pk
-    assert api(reviewer).post(url).status_code == 200, "publishing again is harmless"
+    assert api(reviewer).post(url, signed, format="json").status_code == 200, "publishing again is harmless"
+
+
+def test_retiring_through_the_api_needs_a_reason_and_a_signature(api, reviewer, publish_sop):
+    version = publish_sop()
+    url = f"{VERSIONS}{version.pk}/retire/"
+    missing = api(reviewer).post(url, {}, format="json")
+    assert missing.status_code == 400
+    assert {"reason", "password"} <= set(missing.data)
+    retired = api(reviewer).post(url, {"reason": "kit discontinued", "password": SIGNING_PASSWORD}, format="json")
+    assert retired.status_code == 200, retired.data
+    assert retired.data["status"] == "retired"
 
 
 def test_an_effective_version_cannot_be_edited_through_the_api(api, technician, publish_sop):

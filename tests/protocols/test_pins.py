@@ -14,6 +14,8 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
+SIGNING_PASSWORD = "correct-horse-battery"  # every tests.factories.UserFactory user's password
+
 
 @pytest.fixture
 def sop_v1(publish_sop):
@@ -24,7 +26,7 @@ def sop_v1(publish_sop):
 def sop_v2(sop_v1, technician, reviewer):
     """v2 published: v1 is now retired."""
     draft = protocol_version_create_draft(protocol=sop_v1.protocol, actor=technician, body="Condition for 48 h.")
-    return protocol_version_publish(version=draft, actor=reviewer)
+    return protocol_version_publish(version=draft, actor=reviewer, password=SIGNING_PASSWORD)
 
 
 def test_the_effective_version_is_pinnable(sop_v1, lab):
@@ -74,7 +76,7 @@ def test_the_database_refuses_to_repin_a_step_to_a_retired_version(lab, sop_v1, 
 def test_a_step_keeps_the_version_it_pinned_after_that_version_retires(lab, sop_v1, technician, reviewer):
     batch = f.SecretomeBatchFactory(lab=lab, protocol_version=sop_v1)
     draft = protocol_version_create_draft(protocol=sop_v1.protocol, actor=technician)
-    protocol_version_publish(version=draft, actor=reviewer)
+    protocol_version_publish(version=draft, actor=reviewer, password=SIGNING_PASSWORD)
     batch.final_volume_ml = 17
     batch.save()  # other fields still change; the old pin is history, not new work
     batch.refresh_from_db()

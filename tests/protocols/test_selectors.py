@@ -9,6 +9,8 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
+SIGNING_PASSWORD = "correct-horse-battery"  # every tests.factories.UserFactory user's password
+
 V1_BODY = "1. Wash the cells twice with PBS.\n2. Add serum-free medium.\n3. Condition for 24 h."
 V2_BODY = "1. Wash the cells twice with PBS.\n2. Add serum-free medium.\n3. Condition for 24–48 h at 21 % O2."
 
@@ -33,7 +35,7 @@ def two_versions(publish_sop, technician, reviewer):
             {"name": "conditioning_o2_percent", "unit": "%", "min_value": 18, "max_value": 21},
         ],
     )
-    v2 = protocol_version_publish(version=draft, actor=reviewer)
+    v2 = protocol_version_publish(version=draft, actor=reviewer, password=SIGNING_PASSWORD)
     v1.refresh_from_db()
     return v1, v2
 
