@@ -101,7 +101,7 @@ def _completeness(ctx: Context, digest: str) -> list[str]:
         sentences.append(
             t.sentence(
                 f"{t.counted(flagged, 'required item')} {'was' if flagged == 1 else 'were'} not recorded or not valid; "
-                "each is marked in the text in square brackets"
+                f"{'it is' if flagged == 1 else 'each is'} marked in the text in square brackets"
             )
         )
     else:

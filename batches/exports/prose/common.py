@@ -285,9 +285,12 @@ def deviations(ctx: Context, record_types: set[str]) -> str:
         for deviation in batch["deviations"]:
             if deviation["status"] in {"closed", "rejected"} or deviation.get("record_type") not in record_types:
                 continue
-            where = f"{deviation['record_label']}, {batch['code']}" if deviation.get("record_label") else batch["code"]
+            label = deviation.get("record_label") or ""
+            where = f"{label[:1].lower() + label[1:]} of {batch['code']}" if label else batch["code"]
             allowed = deviation["expected"] + (f", {deviation['protocol']}" if deviation["protocol"] else "")
-            text = f"the {parameter_words(deviation['parameter'])} ({where}) was {deviation['actual']} (SOP: {allowed})"
+            text = (
+                f"the {parameter_words(deviation['parameter'])} of {where} was {deviation['actual']} (SOP: {allowed})"
+            )
             if deviation["status"] == "approved" and deviation["justification"]:
                 text += f", an approved deviation: {deviation['justification'].rstrip('.')}"
             else:
