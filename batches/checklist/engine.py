@@ -21,7 +21,7 @@ from batches.checklist.context import (
 from batches.checklist.definition import Checklist, Item, Requirement
 from batches.checklist.gates import evaluate_gates
 from batches.checklist.inputs import Inputs
-from batches.checklist.results import Evaluation, GateResult, ItemResult, jsonable
+from batches.checklist.results import Evaluation, GateResult, ItemResult, json_default, scalar
 
 __all__ = ["Evaluation", "GateResult", "ItemResult", "evaluate_batch_inputs", "evaluate_study_inputs", "fingerprint"]
 
@@ -56,7 +56,7 @@ def _row_summary(requirement: Requirement, row: dict) -> dict:
         if column in row and column not in columns:
             columns.append(column)
     columns += [f.name for f in requirement.fields if f.name not in columns]
-    return {column: jsonable(column_value(row, column)) for column in columns}
+    return {column: scalar(column_value(row, column)) for column in columns}
 
 
 def _row_missing_fields(requirement: Requirement, row: dict) -> list[str]:
@@ -78,7 +78,8 @@ def _evaluate_rows(requirement: Requirement, context: Context) -> _Outcome:
     if requirement.groups:
         missing, invalid = [], []
         for group in requirement.groups:
-            in_group = [r for r in rows if compare("in_ci", r.get(requirement.key), list(group))]
+            folded = {name.casefold() for name in group}
+            in_group = [r for r in rows if str(r.get(requirement.key) or "").casefold() in folded]
             complete = [r for r in in_group if not _row_missing_fields(requirement, r)]
             if not complete:
                 missing.append(" or ".join(group))
@@ -115,12 +116,12 @@ def _evaluate_field(requirement: Requirement, context: Context) -> _Outcome:
     path = field_path(requirement.path)
     if not is_present(value, requirement.absent):
         where = _describe(context, requirement.path)
-        return _Outcome("missing", jsonable(value), missing=[(path, f"{requirement.label} ({where}, field '{path}')")])
+        return _Outcome("missing", scalar(value), missing=[(path, f"{requirement.label} ({where}, field '{path}')")])
     if requirement.rule is not None and not compare(requirement.rule[0], value, requirement.rule[1]):
         operator, argument = requirement.rule
         sentence = f"{requirement.label} is {shown(value)}; it must {rule_text(operator, argument)}"
-        return _Outcome("invalid", jsonable(value), problems=[(path, sentence)])
-    return _Outcome("satisfied", jsonable(value))
+        return _Outcome("invalid", scalar(value), problems=[(path, sentence)])
+    return _Outcome("satisfied", scalar(value))
 
 
 def evaluate_requirement(requirement: Requirement, context: Context) -> _Outcome:
@@ -132,7 +133,7 @@ def evaluate_requirement(requirement: Requirement, context: Context) -> _Outcome
         value, missing = COMPUTED[requirement.computation](context.inputs)
         if missing:
             return _Outcome("missing", None, missing=missing)
-        return _Outcome("satisfied", jsonable(value))
+        return _Outcome("satisfied", value)
     outcomes = [_evaluate_all(alternative, context) for alternative in requirement.alternatives]
     for outcome in outcomes:
         if outcome.status == "satisfied":
@@ -221,11 +222,17 @@ def evaluate_item(item: Item, context: Context, subject: str = "") -> ItemResult
         message=message,
         field=path,
         label=item.label,
-        value=jsonable(value),
+        value=value,
         entity=_entity(item, path, context.inputs.kind),
         subject=subject,
         warnings=warnings,
     )
+
+
+_COLLECTION_BY_PATH = {path: collection for collection, path in COLLECTION_PATHS.items()}
+_SOURCE_PREFIXES = sorted(
+    ((prefix, source) for source, (prefix, _noun) in SOURCE_PATHS.items() if prefix), key=lambda p: -len(p[0])
+)
 
 
 def _entity(item: Item, path: str, kind: str) -> str:
@@ -233,11 +240,10 @@ def _entity(item: Item, path: str, kind: str) -> str:
     if item.per == "administration":
         return "administration"
     head = path.split("[", 1)[0]
-    for collection, collection_path in COLLECTION_PATHS.items():
-        if head == collection_path:
-            return collection
-    for source, (prefix, _noun) in sorted(SOURCE_PATHS.items(), key=lambda kv: -len(kv[1][0])):
-        if prefix and head.startswith(prefix) and "." not in head.removeprefix(prefix):
+    if head in _COLLECTION_BY_PATH:
+        return _COLLECTION_BY_PATH[head]
+    for prefix, source in _SOURCE_PREFIXES:
+        if head.startswith(prefix) and "." not in head.removeprefix(prefix):
             return source
     return kind
 
@@ -270,13 +276,14 @@ def fingerprint(checklist: Checklist, inputs: Inputs) -> str:
         "checklist": checklist.version,
         "definition": checklist.digest,
         "subject": [inputs.kind, inputs.subject_id],
-        "inputs": jsonable(inputs.snapshot()),
+        "inputs": inputs.snapshot(),
     }
-    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    # Keys keep the loader's column order (fixed by the code), so no sorting is needed to be canonical.
+    encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=json_default)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
 
 
-def evaluate_batch_inputs(checklist: Checklist, inputs: Inputs) -> Evaluation:
+def evaluate_batch_inputs(checklist: Checklist, inputs: Inputs, *, known_fingerprint: str = "") -> Evaluation:
     context = Context(inputs)
     results = [evaluate_item(item, context) for item in checklist.items_for("batch")]
     total, by_category = _scores(checklist, "batch", results)
@@ -286,14 +293,14 @@ def evaluate_batch_inputs(checklist: Checklist, inputs: Inputs) -> Evaluation:
         score_by_category=by_category,
         items=results,
         gates=evaluate_gates(checklist, context),
-        fingerprint=fingerprint(checklist, inputs),
+        fingerprint=known_fingerprint or fingerprint(checklist, inputs),
         subject_kind="batch",
         subject_id=inputs.subject_id,
         lab_id=inputs.lab_id,
     )
 
 
-def evaluate_study_inputs(checklist: Checklist, inputs: Inputs) -> Evaluation:
+def evaluate_study_inputs(checklist: Checklist, inputs: Inputs, *, known_fingerprint: str = "") -> Evaluation:
     study_context = Context(inputs)
     administrations = inputs.collections["administrations"]
     results: list[ItemResult] = []
@@ -327,7 +334,7 @@ def evaluate_study_inputs(checklist: Checklist, inputs: Inputs) -> Evaluation:
         score_by_category=by_category,
         items=results,
         gates=[],
-        fingerprint=fingerprint(checklist, inputs),
+        fingerprint=known_fingerprint or fingerprint(checklist, inputs),
         subject_kind="study",
         subject_id=inputs.subject_id,
         lab_id=inputs.lab_id,

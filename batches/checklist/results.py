@@ -75,8 +75,20 @@ class Evaluation:
         return problems
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
+def scalar(value: Any) -> Any:
+    """One database value as JSON: dates and times as ISO text, the rest as they are."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return jsonable(value)
+
+
 def jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | str):
+    if isinstance(value, _PLAIN):
         return value
     if isinstance(value, float):
         return value if value == value and value not in (float("inf"), float("-inf")) else str(value)
@@ -86,4 +98,11 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
         return [jsonable(v) for v in value]
+    return str(value)
+
+
+def json_default(value: Any) -> Any:
+    """For json.dumps: what the encoder does not know (dates, times, decimals) as text."""
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
     return str(value)

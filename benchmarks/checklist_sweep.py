@@ -1,0 +1,439 @@
+"""Benchmark (not a test): the checklist sweep's cost per batch next to the cost of only loading its rows.
+
+    .venv/bin/python benchmarks/checklist_sweep.py            # 10 000 batches
+    .venv/bin/python benchmarks/checklist_sweep.py --n 100000
+
+It creates its own database, `lims_bench_checklist`, on the server DATABASE_URL points at (or the
+embedded one), migrates it, fills N realistic batches (donors, phenotypes, passage chains, primings,
+processing, QC, aliquots, uses, administrations), then times, chunk by chunk as the workers do:
+
+  load   only loading every row the checklist reads (batches.checklist.inputs.load_batch_inputs)
+  sweep  the sweep's work: lock, load, evaluate, fingerprint, write reports and current pointers
+         (batches.services.checklist.batch_check_many) — once writing every report, once again
+         with nothing changed (the nightly steady state: no writes)
+
+and prints the per-batch cost of each and the ratio sweep / load. The database is dropped at the end
+unless --keep is given.
+"""
+
+import argparse
+import datetime as dt
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lims.settings")
+
+BENCH_DATABASE = "lims_bench_checklist"
+PRODUCT_MIX = ["CM", "CM", "CM", "EV", "EV", "CONC", "EVD", "LYO"]
+
+
+def _server() -> dict:
+    """Connection settings of the server to create the benchmark database on."""
+    from lims.env import env_database
+
+    database = env_database("DATABASE_URL")
+    if database is None:
+        from lims.embedded_db import embedded_database_settings
+
+        database = embedded_database_settings(BASE_DIR / "var" / "pgdata")
+    return database
+
+
+def _conninfo(database: dict, name: str) -> dict:
+    info = {"dbname": name, "user": database.get("USER") or None, "password": database.get("PASSWORD") or None}
+    info.update({k: database[K] for k, K in (("host", "HOST"), ("port", "PORT")) if database.get(K)})
+    return {k: v for k, v in info.items() if v is not None}
+
+
+def _url(database: dict, name: str) -> str:
+    user = quote(database.get("USER") or "", safe="")
+    password = quote(database.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
+    host = database.get("HOST") or ""
+    if host.startswith("/"):
+        return f"postgres://{credentials}/{quote(f'{host}/{name}', safe='')}"
+    port = f":{database['PORT']}" if database.get("PORT") else ""
+    return f"postgres://{credentials}{host}{port}/{name}"
+
+
+def _recreate(database: dict, *, drop_only: bool = False) -> None:
+    with psycopg.connect(**_conninfo(database, "postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
+        if not drop_only:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
+
+
+class Filler:
+    """Realistic records for N batches, written with bulk_create in large chunks."""
+
+    def __init__(self, n: int, seed: int = 7):
+        from django.contrib.auth import get_user_model
+
+        from lims.models import Lab
+
+        self.n = n
+        self.random = random.Random(seed)
+        self.lab = Lab.objects.create(name="Benchmark Lab", slug="benchmark")
+        self.user = get_user_model().objects.create(username="bench-technician")
+
+    def _owned(self, model, **values):
+        return model(lab=self.lab, created_by=self.user, **values)
+
+    def cells(self, lines: int):
+        from batches import models as m
+
+        donors = m.Donor.objects.bulk_create(
+            [
+                self._owned(
+                    m.Donor,
+                    code=f"D{i:04d}",
+                    species="human" if i % 10 else "rat",
+                    tissue_source=self.random.choice(["bone_marrow", "adipose", "whartons_jelly", "dental_pulp"]),
+                    anatomical_site="iliac crest",
+                    sex=self.random.choice(["female", "male"]),
+                    age_years=self.random.randint(18, 60),
+                    health_status="healthy",
+                    ethics_approval_ref="EC-2025-001",
+                    consent_obtained=True,
+                )
+                for i in range(lines)
+            ]
+        )
+        cell_lines = m.CellLine.objects.bulk_create(
+            [
+                self._owned(
+                    m.CellLine,
+                    donor=donor,
+                    code=f"CL{i:04d}",
+                    isolation_method="enzymatic",
+                    isolation_enzyme="collagenase_i",
+                    isolation_enzyme_mg_per_ml=1,
+                    isolation_digestion_min=60,
+                    basal_medium="alpha_mem",
+                    antibiotics="pen_strep",
+                    supplement=self.random.choice(["hpl", "fbs"]),
+                    supplement_percent=10,
+                    supplement_lot="LOT-1",
+                    heparin_u_per_ml=2,
+                    plastic_adherent=True,
+                )
+                for i, donor in enumerate(donors)
+            ]
+        )
+        phenotype = {"CD73": 99, "CD90": 98, "CD105": 96, "CD45": 1, "CD34": 1, "CD14": 0.5, "CD19": 0.4, "HLA-DR": 1}
+        m.Immunophenotype.objects.bulk_create(
+            [
+                self._owned(
+                    m.Immunophenotype,
+                    cell_line=line,
+                    marker=marker,
+                    percent_positive=percent - (self.random.random() * 3 if marker == "CD105" else 0),
+                    passage_number=3,
+                )
+                for line in cell_lines
+                for marker, percent in phenotype.items()
+            ]
+        )
+        m.Differentiation.objects.bulk_create(
+            [
+                self._owned(m.Differentiation, cell_line=line, lineage=lineage, result="positive", method=method)
+                for line in cell_lines
+                for lineage, method in (
+                    ("osteogenic", "alizarin_red"),
+                    ("adipogenic", "oil_red_o"),
+                    ("chondrogenic", "alcian_blue"),
+                )
+            ]
+        )
+        producing = []
+        for line in cell_lines:
+            parent = None
+            for number in range(1, 5):
+                passage = self._owned(
+                    m.Passage,
+                    cell_line=line,
+                    parent=parent,
+                    number=number,
+                    started_on=dt.date(2025, 1, 1) + dt.timedelta(days=6 * number),
+                    harvested_on=dt.date(2025, 1, 6) + dt.timedelta(days=6 * number),
+                    vessel="t175",
+                    area_cm2=175,
+                    cells_seeded=875_000,
+                    cells_harvested=self.random.randint(4, 8) * 1_000_000,
+                    viability_percent=95,
+                    confluence_percent=85,
+                    mycoplasma_result="negative",
+                )
+                passage.save()
+                parent = passage
+            producing.append(parent)
+        return producing
+
+    def primings(self):
+        from batches import models as m
+
+        none = self._owned(m.PrimingCondition, name="No priming", kind="none")
+        cytokine = self._owned(m.PrimingCondition, name="IFN-γ 25 ng/mL", kind="cytokine", washout=True, duration_h=48)
+        hypoxia = self._owned(
+            m.PrimingCondition,
+            name="Hypoxia 1 %",
+            kind="hypoxia",
+            o2_percent=1,
+            duration_h=48,
+            device="hypoxia_chamber",
+        )
+        dfo = self._owned(m.PrimingCondition, name="DFO 150 µM", kind="hypoxia_mimetic", duration_h=24, washout=True)
+        primings = m.PrimingCondition.objects.bulk_create([none, cytokine, hypoxia, dfo])
+        m.PrimingAgent.objects.bulk_create(
+            [
+                self._owned(
+                    m.PrimingAgent,
+                    priming=cytokine,
+                    agent="ifn_gamma",
+                    concentration=25,
+                    concentration_unit="ng/mL",
+                    exposure=48,
+                ),
+                self._owned(
+                    m.PrimingAgent,
+                    priming=dfo,
+                    agent="deferoxamine",
+                    concentration=150,
+                    concentration_unit="µM",
+                    exposure=24,
+                ),
+            ]
+        )
+        return primings
+
+    def batches(self, producing, primings, chunk: int = 2000) -> list[int]:
+        from django.utils import timezone
+
+        from batches import models as m
+
+        study = self._owned(m.Study, title="Benchmark study", pain_model="knee_oa_mia", species="rat")
+        study.save()
+        ids: list[int] = []
+        collected = timezone.now() - dt.timedelta(days=30)
+        for start in range(0, self.n, chunk):
+            size = min(chunk, self.n - start)
+            batches = m.SecretomeBatch.objects.bulk_create(
+                [
+                    self._owned(
+                        m.SecretomeBatch,
+                        code=f"SB-{start + i:06d}",
+                        passage=self.random.choice(producing),
+                        priming=self.random.choice(primings),
+                        product_type=PRODUCT_MIX[(start + i) % len(PRODUCT_MIX)],
+                        intended_use=self.random.choice(["in_vitro", "in_vivo", "in_vivo"]),
+                        confluence_start_percent=80,
+                        cells_at_start=6_000_000,
+                        conditioning_medium="dmem_f12",
+                        serum_free=True,
+                        conditioning_volume_ml=20,
+                        conditioning_time_h=48,
+                        conditioning_o2_percent=None if (start + i) % 7 == 0 else 21,
+                        harvest_viability_percent=92,
+                        harvest_viable_cells=6_400_000,
+                        collected_at=collected,
+                        final_volume_ml=18,
+                    )
+                    for i in range(size)
+                ]
+            )
+            ids += [b.pk for b in batches]
+            self._children(batches, study)
+        return ids
+
+    def _children(self, batches, study) -> None:
+        from batches import models as m
+
+        steps, results, aliquots, administrations = [], [], [], []
+        for batch in batches:
+            kinds = [
+                {"kind": "centrifugation", "g_force": 300, "duration_min": 10, "temperature_c": 4},
+                {"kind": "filtration", "pore_size_um": 0.22},
+            ]
+            if batch.product_type in ("EV", "EVD"):
+                kinds.append(
+                    {
+                        "kind": "ultracentrifugation",
+                        "g_force": 100_000,
+                        "duration_min": 70,
+                        "rotor": "70 Ti",
+                        "k_factor": 44,
+                    }
+                )
+            if batch.product_type in ("CONC", "LYO"):
+                kinds.append(
+                    {"kind": "ultrafiltration", "mwco_kda": 3, "concentration_factor": 10, "final_volume_ml": 2}
+                )
+            if batch.product_type == "LYO":
+                kinds.append({"kind": "lyophilisation", "lyoprotectant": "trehalose", "residual_moisture_percent": 1.5})
+            steps += [self._owned(m.ProcessingStep, batch=batch, order=i, **k) for i, k in enumerate(kinds, start=1)]
+            qc = [
+                ("sterility", "bact_alert", None, "", "negative", ""),
+                ("endotoxin", "lal_kinetic", 0.05, "EU/mL", "", ""),
+                ("mycoplasma", "myco_pcr", None, "", "negative", ""),
+                ("total_protein", "bca", 150.0, "µg/mL", "", ""),
+                ("potency", "cell_assay", 55.0, "% inhibition", "", "TNF-α"),
+                ("cytokine", "elisa", 80.0, "pg/mL", "", "IL-10"),
+                ("particle_concentration", "nta", 3e10, "particles/mL", "", ""),
+            ]
+            if batch.product_type == "EV":
+                qc += [
+                    ("particle_size", "nta", 120.0, "nm", "", "mode"),
+                    ("particle_size", "nta", 125.0, "nm", "", "D50"),
+                    ("ev_marker", "western_blot", None, "", "detected", "CD63"),
+                    ("ev_marker", "western_blot", None, "", "detected", "TSG101"),
+                    ("contaminant_marker", "western_blot", None, "", "not_detected", "calnexin"),
+                ]
+            results += [
+                self._owned(
+                    m.QCResult,
+                    batch=batch,
+                    assay=assay,
+                    method=method,
+                    value=value,
+                    unit=unit,
+                    result_text=text,
+                    analyte=analyte,
+                    performed_on=dt.date(2025, 2, 10),
+                    performed_by=self.user,
+                )
+                for assay, method, value, unit, text, analyte in qc
+            ]
+            aliquots += [
+                self._owned(
+                    m.Aliquot,
+                    batch=batch,
+                    code=f"{batch.code}-A{i}",
+                    volume_ul=500,
+                    container="cryovial",
+                    state="frozen",
+                    temperature_c=-80,
+                )
+                for i in range(1, 4)
+            ]
+            if self.random.random() < 0.1:
+                administrations.append(
+                    self._owned(
+                        m.Administration,
+                        study=study,
+                        batch=batch,
+                        group="treatment",
+                        dose_value=20,
+                        dose_unit="ug_protein",
+                        route="intra_articular",
+                        site="left knee",
+                        volume_ul=50,
+                        body_weight_g=230,
+                    )
+                )
+        m.ProcessingStep.objects.bulk_create(steps)
+        m.QCResult.objects.bulk_create(results)
+        created = m.Aliquot.objects.bulk_create(aliquots)
+        administered = {a.batch_id: a for a in m.Administration.objects.bulk_create(administrations)}
+        m.AliquotEvent.objects.bulk_create(
+            [
+                self._owned(
+                    m.AliquotEvent,
+                    aliquot=aliquot,
+                    kind="used",
+                    at=aliquot.batch.collected_at + dt.timedelta(days=3),
+                    volume_ul=50,
+                    administration=administered.get(aliquot.batch_id),
+                )
+                for aliquot in created
+                if aliquot.code.endswith("-A1")
+            ]
+        )
+
+
+def _timed(function, chunks) -> float:
+    started = time.perf_counter()
+    for chunk in chunks:
+        function(chunk)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10_000, help="number of batches (default 10000)")
+    parser.add_argument("--chunk-size", type=int, default=200, help="batches per sweep chunk (as the task uses)")
+    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
+    args = parser.parse_args()
+    if args.n < 1 or args.chunk_size < 1:
+        parser.error("--n and --chunk-size must be at least 1")
+
+    server = _server()
+    _recreate(server)
+    os.environ["DATABASE_URL"] = _url(server, BENCH_DATABASE)
+    os.environ.pop("CELERY_BROKER_URL", None)
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection
+
+        from batches.checklist.inputs import load_batch_inputs
+        from batches.checklist.outbox import dispatch_suspended
+        from batches.models import ChecklistReport
+        from batches.services.checklist import batch_check_many
+
+        print(f"database      {BENCH_DATABASE} on {server.get('HOST') or 'localhost'}")
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        print(f"migrated in   {time.perf_counter() - started:.1f} s")
+
+        started = time.perf_counter()
+        with dispatch_suspended():
+            filler = Filler(args.n)
+            producing = filler.cells(max(10, args.n // 100))
+            ids = filler.batches(producing, filler.primings())
+        with connection.cursor() as cursor:
+            cursor.execute("TRUNCATE batches_checklistoutbox")
+            cursor.execute("VACUUM ANALYZE")
+        print(f"filled {len(ids):,} batches in {time.perf_counter() - started:.1f} s")
+
+        chunks = [ids[i : i + args.chunk_size] for i in range(0, len(ids), args.chunk_size)]
+        _timed(load_batch_inputs, chunks)  # warm the buffer cache
+        load_before = _timed(load_batch_inputs, chunks)
+        first = _timed(lambda chunk: batch_check_many(batch_ids=chunk), chunks)
+        reports = ChecklistReport.objects.count()
+        steady = _timed(lambda chunk: batch_check_many(batch_ids=chunk), chunks)
+        load_after = _timed(load_batch_inputs, chunks)
+        load = (load_before + load_after) / 2
+        assert ChecklistReport.objects.count() == reports == len(ids)
+
+        per = 1e3 / len(ids)
+        print()
+        print(f"machine       {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+        print(f"batches       {len(ids):,} in chunks of {args.chunk_size} ({len(chunks)} chunks, one transaction each)")
+        print(f"{'':14}{'total s':>10}{'ms/batch':>11}{'× load':>9}")
+        print(f"{'load only':14}{load:>10.2f}{load * per:>11.3f}{1:>9.2f}")
+        print(
+            f"{'sweep, first':14}{first:>10.2f}{first * per:>11.3f}{first / load:>9.2f}   (writes {reports:,} reports)"
+        )
+        print(f"{'sweep, again':14}{steady:>10.2f}{steady * per:>11.3f}{steady / load:>9.2f}   (no change, no writes)")
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        if not args.keep:
+            _recreate(server, drop_only=True)
+
+
+if __name__ == "__main__":
+    main()
