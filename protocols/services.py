@@ -457,6 +457,8 @@ def deviation_sync_for_record(*, record: models.Model, actor) -> list[DeviationS
         batches = [SecretomeBatch.objects.get(pk=record.batch_id)]
     else:
         return []
+    if isinstance(batches, models.QuerySet):
+        batches = batches.order_by("pk")  # one lock order for every writer: no deadlock between two syncs
     return [deviation_sync(batch=batch, actor=actor) for batch in batches]
 
 
