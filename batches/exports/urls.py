@@ -1,13 +1,16 @@
-"""Export endpoints under /api/v1/ (included in lims/urls.py before the general API routes)."""
+"""Export endpoints under /api/v1/ (included in lims/urls.py before the general API routes).
 
-from django.urls import path
+The paths are DESIGN.md's (`batches/{id}/methods`); a trailing slash, as the router's routes have, works too.
+"""
+
+from django.urls import re_path
 
 from batches.exports import views
 
 app_name = "exports"
 urlpatterns = [
-    path("batches/<int:pk>/methods", views.BatchMethodsView.as_view(), name="batch-methods"),
-    path("batches/<int:pk>/rocrate", views.BatchCrateView.as_view(), name="batch-rocrate"),
-    path("batches/<int:pk>/label", views.BatchLabelView.as_view(), name="batch-label"),
-    path("exports/methods", views.MethodsExportView.as_view(), name="methods"),
+    re_path(r"^batches/(?P<pk>[0-9]+)/methods/?$", views.BatchMethodsView.as_view(), name="batch-methods"),
+    re_path(r"^batches/(?P<pk>[0-9]+)/rocrate/?$", views.BatchCrateView.as_view(), name="batch-rocrate"),
+    re_path(r"^batches/(?P<pk>[0-9]+)/label/?$", views.BatchLabelView.as_view(), name="batch-label"),
+    re_path(r"^exports/methods/?$", views.MethodsExportView.as_view(), name="methods"),
 ]

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
@@ -19,13 +19,11 @@ from lims.api.scoping import scope_to_user_labs
 from protocols.selectors import protocol_versions_for_batch
 
 EXPORT_FORMATS = (*methods.FORMATS, "rocrate")
+DOCX = methods.CONTENT_TYPES["docx"]
 
 
-class IgnoreFormatNegotiation(BaseContentNegotiation):
+class IgnoreFormatNegotiation(DefaultContentNegotiation):
     """`?format=` chooses the export's file format here, not a DRF renderer; errors are always JSON."""
-
-    def select_parser(self, request, parsers):
-        return parsers[0]
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return JSONRenderer(), JSONRenderer.media_type
@@ -85,7 +83,11 @@ class ExportView(APIView):
 
 @extend_schema(
     parameters=[OpenApiParameter("format", str, enum=list(methods.FORMATS), default="md")],
-    responses={(200, "text/markdown"): OpenApiTypes.STR, (200, "application/json"): OpenApiTypes.OBJECT},
+    responses={
+        (200, "text/markdown"): OpenApiTypes.STR,
+        (200, DOCX): OpenApiTypes.BINARY,
+        (200, "application/json"): OpenApiTypes.OBJECT,
+    },
     summary="Methods section for one batch",
 )
 class BatchMethodsView(ExportView):
@@ -99,7 +101,12 @@ class BatchMethodsView(ExportView):
 
 @extend_schema(
     request=ExportRequest,
-    responses={(200, "text/markdown"): OpenApiTypes.STR, (200, "application/zip"): OpenApiTypes.BINARY},
+    responses={
+        (200, "text/markdown"): OpenApiTypes.STR,
+        (200, DOCX): OpenApiTypes.BINARY,
+        (200, "application/json"): OpenApiTypes.OBJECT,
+        (200, "application/zip"): OpenApiTypes.BINARY,
+    },
     summary="Methods section for several batches or for a study",
 )
 class MethodsExportView(ExportView):

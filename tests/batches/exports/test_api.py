@@ -137,3 +137,10 @@ def test_the_label_is_an_svg_with_the_batch_code_or_a_png(client_for, technician
     assert png.status_code == 200
     assert png.content.startswith(b"\x89PNG")
     assert client.get(_url(batch, "label"), {"format": "gif"}).status_code == 400
+
+
+def test_the_paths_answer_with_or_without_a_trailing_slash(client_for, technician, batch):
+    client = client_for(technician)
+    assert client.get(_url(batch, "methods")).status_code == 200
+    assert client.get(_url(batch, "methods") + "/").status_code == 200
+    assert client.post("/api/v1/exports/methods/", {"batches": [batch.pk]}, format="json").status_code == 200
