@@ -3,9 +3,11 @@
 import re
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models
 
 from batches import models as m
+from batches.services.records import explain_constraint
 from lims.web import scoped
 
 UNIT_SUFFIXES = (
@@ -61,6 +63,30 @@ class LabScopedForm(forms.ModelForm):
             if isinstance(field.widget, forms.DateTimeInput):
                 field.widget.input_type = "datetime-local"
                 field.widget.format = "%Y-%m-%dT%H:%M"
+
+    def _post_clean(self):
+        super()._post_clean()
+        self._constraint_errors_on_their_fields()
+
+    def _constraint_errors_on_their_fields(self) -> None:
+        """Django reports a violated check constraint for the whole form; say it on the field, in words."""
+        general = self._errors.get(NON_FIELD_ERRORS) if self._errors else None
+        if not general:
+            return
+        model = self._meta.model
+        by_message = {str(c.get_violation_error_message()): c.name for c in model._meta.constraints}
+        kept = []
+        for message in list(general):
+            explained = explain_constraint(model, by_message[message]) if message in by_message else None
+            if explained and explained[0] in self.fields:
+                self._errors.setdefault(explained[0], self.error_class()).append(explained[1])
+                self.cleaned_data.pop(explained[0], None)
+            else:
+                kept.append(message)
+        if kept:
+            self._errors[NON_FIELD_ERRORS] = self.error_class(kept, error_class="nonfield")
+        else:
+            del self._errors[NON_FIELD_ERRORS]
 
     def service_data(self) -> dict:
         """Only the fields the form shows, as the service expects them."""

@@ -37,6 +37,11 @@ def default_lab(user):
     return membership.lab
 
 
+def may_create(user) -> bool:
+    """Whether the user may record new things in at least one lab."""
+    return Membership.objects.filter(user=user, role__in=WRITE_ROLES).exists()
+
+
 def can_write(user, lab_id: int) -> bool:
     return user_role(user, lab_id) in WRITE_ROLES
 

@@ -80,7 +80,10 @@ def install(sender=None, connection: BaseDatabaseWrapper | None = None, **kwargs
         and connection.vendor == "postgresql"
         and _watch_writes not in connection.execute_wrappers
     ):
-        connection.execute_wrappers.append(_watch_writes)
+        # First in the list, never last: pghistory.context() removes its own wrapper with pop(), so a
+        # wrapper appended while a context is open (a connection opened inside a request) would be
+        # popped in its place, leaving pghistory's wrapper behind on the connection.
+        connection.execute_wrappers.insert(0, _watch_writes)
 
 
 def connect() -> None:

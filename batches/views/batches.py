@@ -1,5 +1,7 @@
 """The batch: list, the guided logging flow, the batch page, and its lifecycle actions."""
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -17,9 +19,17 @@ from batches.selectors import checklist_current_scores, checklist_latest_report
 from batches.services.lifecycle import ReleaseRefused, batch_reject, batch_submit
 from batches.services.qc import qc_result_record
 from batches.services.records import batch_create, batch_update, processing_step_create, record_create
-from batches.views.forms import posted_version, save_through_service, validate_only
+from batches.views.forms import posted_version, save_through_service, validate_only, validation_response
 from batches.views.review import signed_release
-from lims.web import can_review, can_write, default_lab, get_scoped_or_404, member_required, require_write, scoped
+from lims.web import (
+    can_review,
+    can_write,
+    default_lab,
+    get_scoped_or_404,
+    member_required,
+    require_write,
+    scoped,
+)
 
 FLOW_STEPS = [
     ("start", "Producing cells & priming"),
@@ -28,21 +38,23 @@ FLOW_STEPS = [
     ("aliquots", "Aliquots into storage"),
     ("qc", "QC results"),
 ]
+# Items whose rule reads rows rather than one field: the page where those rows are recorded.
+ITEM_PAGES = (
+    ("ie_phenotype", "passage.cell_line"),
+    ("ie_trilineage", "passage.cell_line"),
+    ("ie_population_doublings", "passage"),
+    ("ie_seeding_density", "passage"),
+    ("sp_priming", "priming"),
+    ("sp_", "processing_steps"),
+    ("st_", "aliquots"),
+    ("qc_", "qc_results"),
+    ("ch_", "qc_results"),
+)
 COLLECTION_STEPS = {
     "processing_steps": "processing",
     "aliquots": "aliquots",
     "aliquot_uses": "aliquots",
     "qc_results": "qc",
-}
-RECORD_PAGES = {
-    "donor": "donors",
-    "cell_line": "cell-lines",
-    "immunophenotypes": "cell-lines",
-    "differentiations": "cell-lines",
-    "passage": "passages",
-    "passages": "passages",
-    "priming": "primings",
-    "priming_agents": "primings",
 }
 
 
@@ -61,28 +73,31 @@ def _batch(user, pk: int) -> m.SecretomeBatch:
 
 
 def fill_url(batch: m.SecretomeBatch, item) -> str:
-    """Where to fill in what a checklist item misses: the form and the field."""
-    source, _, column = item.field.partition(".")
-    column = column or source
-    if source == "batch":
-        step = "production" if column in f.BATCH_PRODUCTION_FIELDS else "start"
-        return f"{reverse('batches:batch-step', args=[batch.pk, step])}#field-{column}"
-    if source in COLLECTION_STEPS:
-        return reverse("batches:batch-step", args=[batch.pk, COLLECTION_STEPS[source]])
-    if source in RECORD_PAGES:
-        targets = {
-            "donor": batch.passage.cell_line.donor_id,
-            "cell_line": batch.passage.cell_line_id,
-            "immunophenotypes": batch.passage.cell_line_id,
-            "differentiations": batch.passage.cell_line_id,
-            "passage": batch.passage_id,
-            "passages": batch.passage_id,
-            "priming": batch.priming_id,
-            "priming_agents": batch.priming_id,
-        }
-        if targets[source] is None:
-            return reverse("batches:batch-step", args=[batch.pk, "start"]) + "#field-priming"
-        return f"{reverse('batches:record-edit', args=[RECORD_PAGES[source], targets[source]])}#field-{column}"
+    """Where to fill in what a checklist item misses: the form, and the field on it."""
+    path = item.field or item.entity
+    related = [
+        ("passage.cell_line.donor", "donors", batch.passage.cell_line.donor_id),
+        ("passage.cell_line", "cell-lines", batch.passage.cell_line_id),
+        ("passage", "passages", batch.passage_id),
+        ("priming", "primings", batch.priming_id),
+    ]
+    for prefix, kind, pk in related:
+        if path == prefix or path.startswith(prefix + "."):
+            column = path[len(prefix) + 1 :].split(".")[0]
+            if pk is None:
+                break
+            anchor = f"#field-{column}" if column else ""
+            return reverse("batches:record-edit", args=[kind, pk]) + anchor
+    name = path.split(".")[0]
+    if name in COLLECTION_STEPS:
+        return reverse("batches:batch-step", args=[batch.pk, COLLECTION_STEPS[name]])
+    if name in f.BATCH_PRODUCTION_FIELDS:
+        return f"{reverse('batches:batch-step', args=[batch.pk, 'production'])}#field-{name}"
+    if name in f.BATCH_START_FIELDS:
+        return f"{reverse('batches:batch-step', args=[batch.pk, 'start'])}#field-{name}"
+    for prefix, target in ITEM_PAGES:
+        if item.item_id.startswith(prefix):
+            return fill_url(batch, replace(item, field=target, entity=""))
     return reverse("batches:batch-detail", args=[batch.pk])
 
 
@@ -174,7 +189,7 @@ def batch_start(request):
     if request.method == "POST":
         if request.POST.get("_validate"):
             validate_only(form)
-            return render(request, "partials/form_fields.html", {"form": form})
+            return validation_response(form)
         batch = save_through_service(form, lambda data: batch_create(lab=lab, actor=request.user, data=data))
         if batch is not None:
             messages.success(request, f"Draft batch {batch.code} created. Next: production.")
@@ -214,7 +229,7 @@ def batch_step(request, pk: int, step: str):
         form = forms_for_step[step](request.POST, instance=batch if is_batch_form else None, user=request.user)
         if request.POST.get("_validate"):
             validate_only(form)
-            return render(request, "partials/form_fields.html", {"form": form})
+            return validation_response(form)
         saved = save_through_service(form, lambda data: _write_step(request, batch, step, data))
         if saved is not None:
             messages.success(request, _saved_message(step, saved))
@@ -254,11 +269,13 @@ def _next_step(step: str) -> str:
 
 
 def _saved_message(step: str, saved) -> str:
-    return {
-        "processing": f"Processing step {saved.order} added.",
-        "aliquots": f"Aliquot {saved} added.",
-        "qc": f"QC result {saved} recorded.",
-    }.get(step, "Saved.")
+    if step == "processing":
+        return f"Processing step {saved.order} added."
+    if step == "aliquots":
+        return f"Aliquot {saved} added."
+    if step == "qc":
+        return f"QC result {saved} recorded."
+    return "Saved."
 
 
 def _initial_for(batch, step: str) -> dict:

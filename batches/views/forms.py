@@ -4,22 +4,22 @@ from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import JsonResponse
 
 from batches.services.records import Conflict, validate_record
 
 
 def attach_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, messages in error.message_dict.items():
-            target = field if field in form.fields else None
-            for message in messages:
-                form.add_error(
-                    target,
-                    message if target else f"{field.replace('_', ' ')}: {message}" if field != "__all__" else message,
-                )
-    else:
+    if not hasattr(error, "error_dict"):
         for message in error.messages:
             form.add_error(None, message)
+        return
+    for name, messages in error.message_dict.items():
+        target = name if name in form.fields else None
+        for message in messages:
+            if target is None and name != "__all__":
+                message = f"{name.replace('_', ' ')}: {message}"
+            form.add_error(target, message)
 
 
 def validate_only(form, instance_factory: Callable[[dict], models.Model] | None = None):
@@ -34,6 +34,11 @@ def validate_only(form, instance_factory: Callable[[dict], models.Model] | None 
         if name != "__all__" and not form.data.get(form.add_prefix(name)):
             del form.errors[name]
     return form
+
+
+def validation_response(form) -> JsonResponse:
+    """The inline-validation answer: every message per field name ("__all__" for the whole form)."""
+    return JsonResponse({"errors": {name: [str(m) for m in messages] for name, messages in form.errors.items()}})
 
 
 def save_through_service(form, write: Callable[[dict], models.Model]):

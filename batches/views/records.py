@@ -11,8 +11,8 @@ from django.urls import reverse
 from batches import forms as f
 from batches import models as m
 from batches.services.records import priming_create, priming_update, record_create, record_update
-from batches.views.forms import posted_version, save_through_service, validate_only
-from lims.web import can_write, default_lab, get_scoped_or_404, member_required, require_write, scoped
+from batches.views.forms import posted_version, save_through_service, validate_only, validation_response
+from lims.web import can_write, default_lab, get_scoped_or_404, may_create, member_required, require_write, scoped
 
 
 @dataclass(frozen=True)
@@ -141,17 +141,9 @@ def record_list(request, kind: str):
             "columns": [c for c, _ in spec.columns],
             "rows": rows,
             "q": q,
-            "can_create": _may_create(request.user),
+            "can_create": may_create(request.user),
         },
     )
-
-
-def _may_create(user) -> bool:
-    try:
-        default_lab(user)
-    except Exception:  # PermissionDenied: read-only everywhere
-        return False
-    return True
 
 
 @member_required
@@ -162,7 +154,7 @@ def record_create_view(request, kind: str):
     if request.method == "POST":
         if request.POST.get("_validate"):
             validate_only(form, lambda data: spec.model(lab=lab, **data))
-            return render(request, "partials/form_fields.html", {"form": form})
+            return validation_response(form)
         if kind == "primings":
             saved = save_through_service(
                 form, lambda data: priming_create(lab=lab, actor=request.user, data=data, agents=None)
@@ -202,7 +194,7 @@ def record_edit_view(request, kind: str, pk: int):
         require_write(request.user, obj.lab_id)
         if request.POST.get("_validate"):
             validate_only(form)
-            return render(request, "partials/form_fields.html", {"form": form})
+            return validation_response(form)
         version = posted_version(request)
         if kind == "primings":
             saved = save_through_service(

@@ -1,0 +1,25 @@
+"""Input PostgreSQL cannot store never reaches a view: a NUL byte in a query or form value answers 400."""
+
+from django.http import HttpResponseBadRequest
+
+
+class RejectNulBytesMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for source, values in (("query string", request.GET), ("form", _form_values(request))):
+            for key, items in values.lists():
+                if "\x00" in key or any("\x00" in item for item in items if isinstance(item, str)):
+                    return HttpResponseBadRequest(f"The {source} field {key!r} contains a NUL byte.")
+        return self.get_response(request)
+
+
+def _form_values(request):
+    content_type = request.content_type or ""
+    if request.method in ("POST", "PUT", "PATCH") and content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        return request.POST
+    return request.GET.__class__()
