@@ -154,6 +154,11 @@ class Markers:
                 texts.append(self._text(flag, todo))
         return " ".join(texts)
 
+    def unflagged(self, label: str, codes: list[str]) -> str:
+        """A marker for a gap the checklist verdict does not name (so it is not counted as a required item)."""
+        flag = _Flag(item_id="", label=label, status="missing", section="")
+        return self._text(flag, sorted(codes))
+
     def remaining(self) -> str:
         """Markers no section placed (e.g. items of a section with nothing else to say)."""
         texts = []
@@ -230,10 +235,12 @@ def by_value(
     fmt: Callable[[object], str] | None = None,
     markers: Markers | None = None,
     item: str = "",
+    label: str = "",
 ) -> str:
     """One field across batches, as authors write it: '48 h', '21 % (1 % for SB-2)', '24–72 h'.
 
-    Batches without a value get the item's marker (if the checklist flags it), never silence.
+    Batches without a value get the item's marker; when the checklist does not flag them (a recommended
+    item, another checklist version), a marker with `label` still shows the gap instead of a hole in a sentence.
     """
     show = fmt or (lambda value: t.quantity(value, unit))
     groups: dict[object, list[str]] = {}
@@ -259,8 +266,10 @@ def by_value(
             if others:
                 text += " (" + "; ".join(f"{show(v)} for {codes_text(groups[v])}" for v in others) + ")"
             parts.append(text)
-    if missing and markers is not None and item:
-        marker = markers.take(item, missing)
+    if missing:
+        marker = markers.take(item, missing) if markers is not None and item else ""
+        if not marker and label:
+            marker = markers.unflagged(label, missing) if markers is not None else f"[not recorded: {label}]"
         if marker:
             parts.append(marker)
     return " ".join(parts)

@@ -38,8 +38,17 @@ def production(ctx: Context) -> list[str]:
     if not rows:
         return []
     sentences = []
-    confluence = by_value(rows, "confluence_start_percent", "%", markers=m, item="sp_confluence_start")
-    cells = by_value(rows, "cells_at_start", "cells", markers=m, item="sp_cells_at_start")
+    confluence = by_value(
+        rows,
+        "confluence_start_percent",
+        "%",
+        markers=m,
+        item="sp_confluence_start",
+        label="confluence at start of conditioning",
+    )
+    cells = by_value(
+        rows, "cells_at_start", "cells", markers=m, item="sp_cells_at_start", label="cells at start of conditioning"
+    )
     sentences.append(t.sentence(f"Conditioning started at {confluence} confluence with {cells}"))
 
     groups: dict[str, list[str]] = {}
@@ -50,13 +59,21 @@ def production(ctx: Context) -> list[str]:
     medium = t.join([t.annotate(text, ctx.which(codes).strip(" ()")) for text, codes in groups.items()], "or")
     medium = medium or "medium"
     unrecorded_medium = [b["code"] for b in rows if not b["conditioning_medium"] or b["serum_free"] is None]
-    medium = _with(medium, m.take("sp_conditioning_medium", unrecorded_medium) if unrecorded_medium else "")
-    volume = by_value(rows, "conditioning_volume_ml", "mL", markers=m, item="sp_conditioning_volume")
+    if unrecorded_medium:
+        gap = m.take("sp_conditioning_medium", unrecorded_medium)
+        if not gap and not groups:
+            gap = m.unflagged("conditioning medium", unrecorded_medium)
+        medium = _with(medium, gap)
+    volume = by_value(
+        rows, "conditioning_volume_ml", "mL", markers=m, item="sp_conditioning_volume", label="conditioning volume"
+    )
     ratios = [computations.ml_per_million_cells(b["conditioning_volume_ml"], b["cells_at_start"]) for b in rows]
     ratios = [round(x, 2) for x in ratios if x is not None]
     ratio = f" ({t.span(ratios, 'mL')} per 10⁶ cells)" if ratios else ""
-    time = by_value(rows, "conditioning_time_h", "h", markers=m, item="sp_conditioning_time")
-    oxygen = by_value(rows, "conditioning_o2_percent", "% O₂", markers=m, item="sp_conditioning_o2")
+    time = by_value(rows, "conditioning_time_h", "h", markers=m, item="sp_conditioning_time", label="conditioning time")
+    oxygen = by_value(
+        rows, "conditioning_o2_percent", "% O₂", markers=m, item="sp_conditioning_o2", label="conditioning O2 %"
+    )
     text = f"Cells were washed and conditioned in {volume}{ratio} of {medium} for {time}"
     if oxygen:
         text += f" at {oxygen}" if oxygen[0].isdigit() or oxygen[0] == t.MINUS else f", conditioning O₂ {oxygen}"
