@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -32,6 +32,7 @@ from batches.models import (
     StorageLocation,
     Study,
 )
+from batches.models.checklist import CurrentChecklistReport
 from batches.services import lifecycle, qc, records
 from batches.services.checklist import batch_check_queue
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
@@ -132,12 +133,14 @@ def batch_queryset() -> QuerySet[SecretomeBatch]:
     out_of_spec = QCResult.objects.filter(batch=OuterRef("pk"), outcome=QCOutcome.FAIL).exclude(
         status=QCStatus.REJECTED
     )
-    # As batches.selectors.checklist_latest_report: the current report, else the newest one.
+    # As batches.selectors.checklist_latest_report: the current report, else the newest one. Subqueries,
+    # not joins, so that PostgreSQL computes them for the rows of the page only.
+    current_score = CurrentChecklistReport.objects.filter(batch=OuterRef("pk")).values("report__score")[:1]
     newest_score = (
         ChecklistReport.objects.filter(batch=OuterRef("pk")).order_by("-created_at", "-id").values("score")[:1]
     )
     return SecretomeBatch.objects.annotate(
-        checklist_score=Coalesce(F("current_checklist__report__score"), Subquery(newest_score)),
+        checklist_score=Coalesce(Subquery(current_score), Subquery(newest_score)),
         qc_out_of_spec=Exists(out_of_spec),
     )
 

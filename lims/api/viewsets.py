@@ -16,7 +16,7 @@ from lims.api.pagination import LabPagination
 from lims.api.parsers import SafeJSONParser
 from lims.api.permissions import LabRolePermission
 from lims.api.renderers import SafeJSONRenderer
-from lims.api.scoping import scope_to_user_labs
+from lims.api.scoping import request_lab_ids, scope_to_labs
 from lims.api.serializers import HistoryEventSerializer, update_serializer_for
 from lims.models import Lab
 from lims.roles import WRITE_ROLES
@@ -42,7 +42,7 @@ class LabScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         return self.write_roles
 
     def get_queryset(self) -> models.QuerySet:
-        return scope_to_user_labs(super().get_queryset(), self.request.user, self.lab_field)
+        return scope_to_labs(super().get_queryset(), request_lab_ids(self.request), self.lab_field)
 
     @extend_schema(
         summary="Audit trail of the record",

@@ -1,0 +1,296 @@
+"""Benchmark (not a test): the API list of 50 batches next to hand-written SQL + JSON encoding.
+
+    .venv/bin/python benchmarks/api_batch_list.py            # 10 000 batches stored
+    .venv/bin/python benchmarks/api_batch_list.py --n 100000
+
+DESIGN.md's target: with 100k batches stored, `GET /api/v1/batches/?page_size=50` issues the same
+number of SQL queries whatever the page size, and takes at most 3× the time of the equivalent
+hand-written SQL (the same count, the same page with the same computed columns, scoped to the
+user's labs) encoded with json.dumps.
+
+It creates its own database, `lims_bench_api`, on the server DATABASE_URL points at (or the embedded
+one), migrates it, stores N batches (a third with a checklist report, a tenth with a failed QC
+result) and times both sides, interleaved, taking the median of --repeat runs. The API side goes
+through the whole Django stack in-process: middleware, token authentication, permissions, filters,
+pagination, serializers and rendering. The database is dropped at the end unless --keep is given.
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lims.settings")
+
+BENCH_DATABASE = "lims_bench_api"
+
+HAND_WRITTEN_LABS = "SELECT lab_id FROM lims_membership WHERE user_id = %(user)s"
+HAND_WRITTEN_COUNT = "SELECT count(*) FROM batches_secretomebatch b WHERE b.lab_id IN ({labs})"
+HAND_WRITTEN_PAGE = """
+    SELECT b.id, b.lab_id AS lab, b.created_at, b.created_by_id AS created_by, b.updated_at, b.version, b.code,
+           b.passage_id AS passage, b.priming_id AS priming, b.protocol_version_id AS protocol_version,
+           b.product_type, b.intended_use, b.confluence_start_percent, b.cells_at_start, b.conditioning_medium,
+           b.conditioning_medium_details, b.serum_free, b.serum_percent, b.ev_depletion_method,
+           b.conditioning_volume_ml, b.conditioning_time_h, b.conditioning_o2_percent, b.harvest_viability_percent,
+           b.harvest_viable_cells, b.collected_at, b.final_volume_ml, b.mock_control_id AS mock_control,
+           b.ev_track_id, b.data_repository_ids, b.status, b.operator_id AS operator,
+           b.cells_at_start / NULLIF(b.final_volume_ml, 0) AS cell_equivalents_per_ml,
+           b.conditioning_volume_ml / NULLIF(b.cells_at_start / 1e6, 0) AS ml_per_million_cells,
+           COALESCE((SELECT r.score FROM batches_currentchecklistreport c
+                     JOIN batches_checklistreport r ON r.id = c.report_id WHERE c.batch_id = b.id),
+                    (SELECT n.score FROM batches_checklistreport n WHERE n.batch_id = b.id
+                     ORDER BY n.created_at DESC, n.id DESC LIMIT 1)) AS checklist_score,
+           EXISTS (SELECT 1 FROM batches_qcresult q WHERE q.batch_id = b.id AND q.outcome = 'fail'
+                   AND q.status <> 'rejected') AS qc_out_of_spec
+    FROM batches_secretomebatch b
+    WHERE b.lab_id IN ({labs})
+    ORDER BY b.created_at DESC, b.id DESC
+    LIMIT %(limit)s
+"""
+
+
+def _server() -> dict:
+    from lims.env import env_database
+
+    database = env_database("DATABASE_URL")
+    if database is None:
+        from lims.embedded_db import embedded_database_settings
+
+        database = embedded_database_settings(BASE_DIR / "var" / "pgdata")
+    return database
+
+
+def _conninfo(database: dict, name: str) -> dict:
+    info = {"dbname": name, "user": database.get("USER") or None, "password": database.get("PASSWORD") or None}
+    info.update(
+        {key: database[setting] for key, setting in (("host", "HOST"), ("port", "PORT")) if database.get(setting)}
+    )
+    return {key: value for key, value in info.items() if value is not None}
+
+
+def _url(database: dict, name: str) -> str:
+    user = quote(database.get("USER") or "", safe="")
+    password = quote(database.get("PASSWORD") or "", safe="")
+    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
+    host = database.get("HOST") or ""
+    if host.startswith("/"):
+        return f"postgres://{credentials}/{quote(f'{host}/{name}', safe='')}"
+    port = f":{database['PORT']}" if database.get("PORT") else ""
+    return f"postgres://{credentials}{host}{port}/{name}"
+
+
+def _create_database(database: dict, *, drop: bool) -> None:
+    with psycopg.connect(**_conninfo(database, "postgres"), autocommit=True) as conn:
+        if drop:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone()
+        if not exists:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
+
+
+def _drop_database(database: dict) -> None:
+    with psycopg.connect(**_conninfo(database, "postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
+
+
+def _fill(n: int):
+    """N batches in one lab of the benchmark user (kept between --keep runs; topped up when short)."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+
+    from batches import models as m
+    from batches.checklist.outbox import dispatch_suspended
+    from batches.models.checklist import ChecklistOutbox
+    from lims.models import Lab, Membership
+
+    lab, _ = Lab.objects.get_or_create(slug="bench-lab", defaults={"name": "Bench Lab"})
+    user, created = get_user_model().objects.get_or_create(username="bench")
+    if created:
+        Membership.objects.create(user=user, lab=lab, role="technician")
+    donor, _ = m.Donor.objects.get_or_create(
+        lab=lab, code="BD-1", defaults={"species": "human", "tissue_source": "bone_marrow"}
+    )
+    line, _ = m.CellLine.objects.get_or_create(
+        lab=lab,
+        code="BCL-1",
+        defaults={
+            "donor": donor,
+            "isolation_method": "explant",
+            "basal_medium": "alpha_mem",
+            "antibiotics": "pen_strep",
+            "supplement": "hpl",
+        },
+    )
+    passage, _ = m.Passage.objects.get_or_create(
+        lab=lab,
+        cell_line=line,
+        number=3,
+        defaults={"started_on": dt.date(2025, 1, 1), "vessel": "t175", "area_cm2": 175, "cells_seeded": 875_000},
+    )
+    priming, _ = m.PrimingCondition.objects.get_or_create(lab=lab, name="No priming", defaults={"kind": "none"})
+    have = m.SecretomeBatch.objects.filter(lab=lab).count()
+    start = time.perf_counter()
+    with dispatch_suspended():
+        for first in range(have, n, 5000):
+            with transaction.atomic():
+                batches = m.SecretomeBatch.objects.bulk_create(
+                    m.SecretomeBatch(
+                        lab=lab,
+                        code=f"SB-{i:06d}",
+                        passage=passage,
+                        priming=priming,
+                        product_type=("CM", "EV", "CONC", "EVD", "LYO")[i % 5],
+                        intended_use=("in_vitro", "in_vivo")[i % 2],
+                        cells_at_start=6_000_000 + i,
+                        conditioning_volume_ml=20,
+                        conditioning_time_h=48,
+                        final_volume_ml=18,
+                        collected_at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC) + dt.timedelta(minutes=i),
+                    )
+                    for i in range(first, min(first + 5000, n))
+                )
+                m.ChecklistReport.objects.bulk_create(
+                    m.ChecklistReport(
+                        lab=lab,
+                        batch=batch,
+                        checklist_version="bench",
+                        score=(batch.pk * 7) % 100,
+                        fingerprint=f"{batch.pk:064x}",
+                    )
+                    for batch in batches[::3]
+                )
+                m.QCResult.objects.bulk_create(
+                    m.QCResult(
+                        lab=lab,
+                        batch=batch,
+                        assay="endotoxin",
+                        method="lal_kinetic",
+                        value=2.0,
+                        unit="EU/mL",
+                        performed_on=dt.date(2025, 2, 1),
+                        performed_by=user,
+                        outcome="fail",
+                    )
+                    for batch in batches[::10]
+                )
+            print(f"  stored {min(first + 5000, n):>7} batches", end="\r", flush=True)
+    ChecklistOutbox.objects.all().delete()
+    if have < n:
+        print(f"  stored {n - have} batches in {time.perf_counter() - start:.0f} s")
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    return user
+
+
+def _hand_written(user_id: int, limit: int) -> bytes:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(HAND_WRITTEN_LABS, {"user": user_id})
+        labs = [row[0] for row in cursor.fetchall()]
+        in_labs = ", ".join(str(int(lab)) for lab in labs) or "NULL"
+        cursor.execute(HAND_WRITTEN_COUNT.format(labs=in_labs))
+        count = cursor.fetchone()[0]
+        cursor.execute(HAND_WRITTEN_PAGE.format(labs=in_labs), {"limit": limit})
+        columns = [column.name for column in cursor.description]
+        rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    for row in rows:
+        for key in ("created_at", "updated_at", "collected_at"):
+            if row[key] is not None:
+                row[key] = row[key].isoformat()
+    page = {"count": count, "next": None, "previous": None, "results": rows}
+    return json.dumps(page, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _median_ms(function, repeat: int) -> float:
+    timings = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=10_000, help="batches stored (default 10000)")
+    parser.add_argument("--page-size", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=40, help="timed requests per side (median reported)")
+    parser.add_argument("--keep", action="store_true", help="keep the database (and its batches) for the next run")
+    parser.add_argument("--fresh", action="store_true", help="drop a kept database first")
+    args = parser.parse_args()
+
+    server = _server()
+    _create_database(server, drop=args.fresh)
+    os.environ["DATABASE_URL"] = _url(server, BENCH_DATABASE)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from knox.models import AuthToken
+
+    try:
+        print(f"database {BENCH_DATABASE}: migrating")
+        call_command("migrate", verbosity=0)
+        user = _fill(args.n)
+        token = AuthToken.objects.create(user=user)[1]
+        client = Client(HTTP_AUTHORIZATION=f"Token {token}")
+
+        def api(size: int = args.page_size) -> bytes:
+            response = client.get("/api/v1/batches/", {"page_size": size})
+            assert response.status_code == 200, response.content[:500]
+            return response.content
+
+        queries = {}
+        for size in (10, args.page_size, 200):
+            api(size)
+            with CaptureQueriesContext(connection) as captured:
+                api(size)
+            queries[size] = len(captured)
+        for _ in range(5):
+            api()
+            _hand_written(user.pk, args.page_size)
+        api_ms, sql_ms = [], []
+        for _ in range(args.repeat):
+            api_ms.append(_median_ms(api, 1))
+            sql_ms.append(_median_ms(lambda: _hand_written(user.pk, args.page_size), 1))
+        api_median, sql_median = statistics.median(api_ms), statistics.median(sql_ms)
+        results = json.loads(api())["results"]
+        assert len(results) == min(args.page_size, args.n)
+
+        print(
+            f"\nPython {platform.python_version()}, PostgreSQL {connection.pg_version // 10000}, {os.cpu_count()} cores"
+        )
+        print(f"batches stored: {args.n}; page size {args.page_size}; median of {args.repeat} runs each")
+        print("SQL queries per API list request: " + ", ".join(f"page size {s}: {q}" for s, q in queries.items()))
+        print(f"  constant whatever the page size: {'yes' if len(set(queries.values())) == 1 else 'NO'}")
+        print(f"API  GET /api/v1/batches/?page_size={args.page_size}: {api_median:7.2f} ms")
+        print(f"hand-written SQL + json.dumps:            {sql_median:7.2f} ms")
+        ratio = api_median / sql_median
+        print(f"ratio API / hand-written: {ratio:.2f}×  (target ≤ 3×: {'met' if ratio <= 3 else 'NOT met'})")
+    finally:
+        connection.close()
+        if not args.keep:
+            _drop_database(server)
+            print(f"database {BENCH_DATABASE} dropped")
+
+
+if __name__ == "__main__":
+    main()
