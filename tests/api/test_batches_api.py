@@ -271,3 +271,40 @@ def test_a_lab_the_user_does_not_belong_to_is_refused_naming_lab(api, lab, other
     response = api(technician).post("/api/v1/batches/", payload, format="json")
     assert response.status_code == 400
     assert "lab" in response.data
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_simultaneous_updates_from_one_version_leave_one_change(lab, technician, reviewer):
+    """Both requests really overlap: each thread has its own connection, a barrier releases them together."""
+    import threading
+
+    from django.db import connections
+    from rest_framework.test import APIClient
+
+    batch = f.SecretomeBatchFactory(lab=lab)
+    barrier = threading.Barrier(2)
+    statuses: dict[str, int] = {}
+
+    def update(user, volume: float) -> None:
+        client = APIClient()
+        client.force_authenticate(user)
+        barrier.wait()
+        try:
+            response = client.patch(_url(batch), {"final_volume_ml": volume, "version": 1}, format="json")
+            statuses[user.username] = response.status_code
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=update, args=(technician, 16.0)),
+        threading.Thread(target=update, args=(reviewer, 12.0)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses.values()) == [200, 409]
+    winner = 16.0 if statuses["tina"] == 200 else 12.0
+    fresh = SecretomeBatch.objects.get(pk=batch.pk)
+    assert (fresh.final_volume_ml, fresh.version) == (winner, 2)
+    assert _history_labels(batch) == ["insert", "update"]
