@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pghistory
+from pghistory import runtime as pghistory_runtime
 from pghistory.middleware import HistoryMiddleware
 
 
@@ -31,8 +32,28 @@ def audit_context(*, actor=None, reason: str | None = None, **extra) -> Iterator
         values["user"] = actor.pk
     if reason:
         values["reason"] = reason
-    with pghistory.context(**values):
+    with _context(values):
         yield
+
+
+@contextmanager
+def _context(values: dict) -> Iterator[None]:
+    outer = getattr(pghistory_runtime._tracker, "value", None)
+    if outer is None:
+        with pghistory.context(**values):
+            yield
+        return
+    if all(outer.metadata.get(key) == value for key, value in values.items()):
+        yield
+        return
+    # pghistory would merge these values into the enclosing context, whose one row every earlier event
+    # of the request points to: a nested reason or actor would rewrite who and why for those events.
+    # A nested block with different values gets a context of its own instead, and the outer one is back after it.
+    pghistory_runtime._tracker.value = pghistory_runtime.Context(id=uuid.uuid4(), metadata={**outer.metadata, **values})
+    try:
+        yield
+    finally:
+        pghistory_runtime._tracker.value = outer
 
 
 @contextmanager
@@ -46,7 +67,7 @@ def task_context(task_name: str, task_id: str | None, actor_id: int | None = Non
     values = {"task": task_name, "task_id": task_id}
     if actor_id is not None:
         values["user"] = actor_id
-    with pghistory.context(**values):
+    with _context(values):
         yield
 
 

@@ -169,3 +169,37 @@ def test_negative_numbers_in_the_csv_stay_numbers(lab, technician):
         aliquot = f.AliquotFactory(lab=lab, temperature_c=-80)
     rows = audit_trail_csv(audit_trail_for_batch(batch=aliquot.batch, filters=AuditTrailFilters()))
     assert ",-80.0," in rows
+
+
+def test_each_change_keeps_its_own_reason_when_contexts_nest_or_follow_each_other(batch, technician, reviewer):
+    step = ProcessingStep.objects.get(batch=batch)
+    with audit_context(actor=technician, reason="batch of corrections"):
+        with audit_context(actor=reviewer, reason="volume re-measured"):
+            SecretomeBatch.objects.filter(pk=batch.pk).update(final_volume_ml=17)
+        with audit_context(actor=technician, reason="rotor logged wrongly"):
+            ProcessingStep.objects.filter(pk=step.pk).update(rotor="SW 41 Ti")
+        QCResult.objects.filter(batch=batch).update(instrument="NanoDrop One")
+
+    entries = audit_trail_for_batch(batch=batch, filters=AuditTrailFilters(actions=("update",)))
+    why = {e.record_type: (e.username, e.reason) for e in entries}
+    assert why == {
+        "batches.secretomebatch": ("paula", "volume re-measured"),
+        "batches.processingstep": ("tina", "rotor logged wrongly"),
+        "batches.qcresult": ("tina", "batch of corrections"),
+    }
+
+
+def test_an_eager_task_inside_a_request_does_not_relabel_the_requests_own_changes(batch, technician):
+    from lims.audit import task_context
+
+    with audit_context(actor=technician, reason="logged at the bench", request_id="req-1"):
+        with task_context("batches.check_batch", "task-9"):
+            QCResult.objects.filter(batch=batch).update(instrument="NanoDrop One")
+        SecretomeBatch.objects.filter(pk=batch.pk).update(final_volume_ml=17)
+
+    entries = audit_trail_for_batch(batch=batch, filters=AuditTrailFilters(actions=("update",)))
+    doors = {e.record_type: (e.request_id, e.task_id, e.source) for e in entries}
+    assert doors == {
+        "batches.qcresult": ("req-1", "task-9", "batches.check_batch"),
+        "batches.secretomebatch": ("req-1", "", ""),
+    }

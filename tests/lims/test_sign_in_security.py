@@ -53,6 +53,19 @@ def test_an_account_locks_after_the_failure_limit_and_then_refuses_even_the_righ
     assert sign_in_locked_until(user=staff_lab_admin) is not None
 
 
+def test_the_api_token_endpoint_is_under_the_same_lockout(client, technician, settings):
+    settings.LOGIN_FAILURE_LIMIT = 2
+    url = "/api/v1/auth/token/"
+    for _ in range(2):
+        wrong = client.post(url, {"username": "tina", "password": "wrong"}, content_type="application/json")
+        assert wrong.status_code == 400
+
+    refused = client.post(url, {"username": "tina", "password": PASSWORD}, content_type="application/json")
+
+    assert refused.status_code == 400 and "token" not in refused.json()
+    assert _outcomes(technician) == ["failed", "failed", "locked_out"]
+
+
 def test_a_successful_sign_in_before_the_limit_starts_the_count_again(technician, settings):
     settings.LOGIN_FAILURE_LIMIT = 3
     for password in ["wrong", "wrong", PASSWORD, "wrong", "wrong"]:
