@@ -1,7 +1,7 @@
 """What an evaluation says: item results, gate results, and the evaluation of one subject."""
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -24,7 +24,8 @@ class ItemResult:
         return self.level in ("R", "C") and self.status in ("missing", "invalid")
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # Shallow on purpose: values are JSON-ready already, and dataclasses.asdict deep-copies them.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass
@@ -39,7 +40,8 @@ class GateResult:
     value: Any = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # Shallow on purpose: values are JSON-ready already, and dataclasses.asdict deep-copies them.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 @dataclass
