@@ -1,6 +1,6 @@
 """Input PostgreSQL cannot store never reaches a view: a NUL byte in a query or form value answers 400."""
 
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 
 
 class RejectNulBytesMiddleware:
@@ -11,7 +11,11 @@ class RejectNulBytesMiddleware:
         for source, values in (("query string", request.GET), ("form", _form_values(request))):
             for key, items in values.lists():
                 if "\x00" in key or any("\x00" in item for item in items if isinstance(item, str)):
-                    return HttpResponseBadRequest(f"The {source} field {key!r} contains a NUL byte.")
+                    message = f"The {source} field {key!r} contains a NUL byte."
+                    if request.path.startswith("/api/"):
+                        # The API's error shape (lims.api.exceptions): JSON, never an HTML page.
+                        return JsonResponse({"non_field_errors": [message]}, status=400)
+                    return HttpResponseBadRequest(message)
         return self.get_response(request)
 
 

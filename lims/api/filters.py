@@ -80,3 +80,14 @@ class LabFilterSet(filters.FilterSet):
     }
 
     created_after, created_before = date_filters("created_at", label="Created")
+
+
+class LabFilterBackend(filters.DjangoFilterBackend):
+    """django-filter, skipped when the request names none of the resource's filters (most list calls):
+    building a FilterSet deep-copies every declared filter."""
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is None or not set(request.query_params).intersection(filterset_class.base_filters):
+            return queryset
+        return super().filter_queryset(request, queryset, view)

@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import models
 from rest_framework import serializers
+from rest_framework.relations import PKOnlyObject
 
 from lims.api.scoping import member_lab_ids
 from lims.models import Lab, Membership
@@ -103,6 +104,65 @@ class LabOwnedSerializer(serializers.ModelSerializer):
         # Uniqueness and constraints are checked by the services against the resolved lab.
         validators: list = []
         read_only_fields = ("created_at", "created_by", "updated_at")
+
+    # Plain values (model columns, annotations, properties) whose DRF representation needs only the value:
+    # read them straight from the instance instead of through DRF's per-field attribute lookup.
+    _PLAIN_FIELDS = (
+        serializers.CharField,
+        serializers.ChoiceField,
+        serializers.IntegerField,
+        serializers.FloatField,
+        serializers.BooleanField,
+        serializers.DateTimeField,
+        serializers.DateField,
+    )
+
+    def _representation_plan(self) -> list[tuple[serializers.Field, str | None, bool]]:
+        """(field, attribute to read or None for DRF's own path, whether the value is already the id)."""
+        plan = getattr(self, "_plan", None)
+        if plan is None:
+            model_fields = {f.name: f for f in self.Meta.model._meta.concrete_fields}
+            plan = []
+            for field in self._readable_fields:
+                source = field.source_attrs[0] if len(field.source_attrs) == 1 else None
+                if (
+                    isinstance(field, serializers.PrimaryKeyRelatedField)
+                    and field.pk_field is None
+                    and source in model_fields
+                    and model_fields[source].is_relation
+                ):
+                    plan.append((field, model_fields[source].attname, True))
+                elif (
+                    source
+                    and isinstance(field, self._PLAIN_FIELDS)
+                    and not isinstance(field, serializers.SerializerMethodField | serializers.ManyRelatedField)
+                ):
+                    plan.append((field, source, False))
+                else:
+                    plan.append((field, None, False))
+            self._plan = plan
+        return plan
+
+    def to_representation(self, instance) -> dict[str, Any]:
+        """The same output as DRF's Serializer.to_representation, a few times faster on long lists."""
+        ret: dict[str, Any] = {}
+        missing = object()
+        for field, attribute_name, is_id in self._representation_plan():
+            value = missing if attribute_name is None else getattr(instance, attribute_name, missing)
+            if value is missing:
+                try:
+                    attribute = field.get_attribute(instance)
+                except serializers.SkipField:
+                    continue
+                check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+                ret[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
+            elif value is None or is_id:
+                ret[field.field_name] = value
+            elif callable(value):
+                ret[field.field_name] = field.to_representation(value())
+            else:
+                ret[field.field_name] = field.to_representation(value)
+        return ret
 
     def build_relational_field(self, field_name, relation_info):
         field_class, kwargs = super().build_relational_field(field_name, relation_info)

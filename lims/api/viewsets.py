@@ -7,11 +7,13 @@ from drf_spectacular.utils import extend_schema
 from pghistory.models import Events
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from batches.services.records import record_create, record_update
+from lims.api.filters import LabFilterBackend
 from lims.api.pagination import LabPagination
 from lims.api.parsers import SafeJSONParser
 from lims.api.permissions import LabRolePermission
@@ -29,6 +31,7 @@ class LabScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     pagination_class = LabPagination
     renderer_classes = [SafeJSONRenderer]
     parser_classes = [SafeJSONParser]
+    filter_backends = [LabFilterBackend, OrderingFilter]
     write_roles: set[str] = WRITE_ROLES
     action_roles: dict[str, set[str] | None] = {}
     lab_field = "lab"

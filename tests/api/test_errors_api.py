@@ -152,3 +152,10 @@ def test_an_error_that_echoes_a_lone_surrogate_still_renders(api, technician, ur
     response = _post_raw(api(technician), url, f'{{"{field}": "\\ud83d"}}'.encode())
     assert response.status_code == 400
     assert field in json.loads(response.content)
+
+
+def test_a_nul_byte_in_the_query_string_answers_400_in_json(api, technician):
+    response = api(technician).get("/api/v1/storage-locations/?ordering=a%00b")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "non_field_errors" in response.json()
