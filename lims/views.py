@@ -30,6 +30,9 @@ def dashboard(request):
             "out_of_spec": results.filter(outcome=QCOutcome.FAIL)
             .exclude(status=QCStatus.REJECTED)
             .order_by("-performed_on")[:12],
-            "activity": scoped(m.BatchEvent.objects.all(), user).select_related("batch", "actor").order_by("-at")[:15],
+            # Lifecycle events only: checklist runs are bookkeeping and would drown what people did.
+            "activity": scoped(m.BatchEvent.objects.exclude(kind=m.BatchEventKind.CHECKED), user)
+            .select_related("batch", "actor")
+            .order_by("-at")[:15],
         },
     )

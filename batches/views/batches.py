@@ -9,18 +9,19 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from pghistory.models import Events
 
 from batches import forms as f
 from batches import models as m
 from batches.checklist import evaluate_batch
 from batches.choices import BatchStatus
+from batches.models import BatchEventKind
 from batches.selectors import checklist_current_scores, checklist_latest_report
 from batches.services.lifecycle import ReleaseRefused, batch_reject, batch_submit
 from batches.services.qc import qc_result_record
 from batches.services.records import batch_create, batch_update, processing_step_create, record_create
 from batches.views.forms import posted_version, save_through_service, validate_only, validation_response
 from batches.views.review import signed_release
+from lims.selectors.audit_trail import AuditTrailFilters, audit_trail_for_batch
 from lims.web import (
     can_review,
     can_write,
@@ -178,8 +179,17 @@ def _signatures(batch):
 
 
 def _history(batch):
-    """Row history of the batch and every row that points at it: who, when, what changed, why."""
-    return list(Events.objects.references(batch).order_by("-pgh_created_at", "-pgh_id")[:100])
+    """Who changed what on the batch and every row hanging off it, and why (checklist runs left out)."""
+    entries = audit_trail_for_batch(batch=batch, filters=AuditTrailFilters(limit=300))
+    return [
+        entry
+        for entry in entries
+        if entry.record_type != "batches.checklistreport"
+        and not (
+            entry.record_type == "batches.batchevent"
+            and any(c.field == "kind" and c.new == BatchEventKind.CHECKED for c in entry.changes)
+        )
+    ][:150]
 
 
 @member_required

@@ -1,4 +1,4 @@
-"""Technicians and PIs in a real browser: log a batch to a full checklist, sign QC and release, spot OOS, stay in lab."""
+"""In a real browser: log a batch to a full checklist, sign QC and release, spot out-of-spec results, stay in lab."""
 
 import re
 
@@ -29,8 +29,9 @@ def fill(page, values: dict) -> None:
 
 
 def submit(page, label: str) -> None:
-    page.get_by_role("button", name=label).click()
-    page.wait_for_load_state("networkidle")
+    """Click a submit button and wait for the page it leads to (not the page we are on)."""
+    with page.expect_navigation():
+        page.get_by_role("button", name=label).click()
 
 
 def score(page) -> str:
@@ -91,6 +92,13 @@ QC = [
         "value": 90,
         "unit": "pg/mL",
     },
+    {
+        "assay": "Particle concentration",
+        "sample": "Secretome product",
+        "method": "nta",
+        "value": 2100000000,
+        "unit": "particles/mL",
+    },
 ]
 
 
@@ -114,10 +122,12 @@ def log_complete_batch(page, base_url: str, code: str) -> SecretomeBatch:
     for step in PROCESSING:
         fill(page, step)
         submit(page, "Add")
-    page.get_by_role("link", name="Continue to next step").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Continue to next step").click()
     fill(page, ALIQUOT)
     submit(page, "Add")
-    page.get_by_role("link", name="Continue to next step").click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Continue to next step").click()
     for result in QC:
         page.locator("#id_performed_on").fill("2025-03-03")
         fill(page, result)
@@ -132,7 +142,8 @@ def test_a_technician_logs_a_complete_batch_and_watches_its_checklist_reach_100(
 ):
     page = open_page("tech")
     batch = log_complete_batch(page, live_server.url, "SB-UI-001")
-    expect(page.locator("#checklist-score")).to_have_text("100")
+    still_missing = page.locator("#checklist-panel").inner_text()
+    expect(page.locator("#checklist-score"), still_missing).to_have_text("100")
     page.screenshot(path=screenshots / "batch-logging-checklist-100.png", full_page=True)
     page.goto(f"{live_server.url}/batches/{batch.pk}/")
     expect(page.locator("#checklist-score")).to_have_text("100")
@@ -173,15 +184,15 @@ def test_a_pi_verifies_qc_through_the_signature_dialog_and_releases_the_batch(
         dialog.locator("#verify-meaning").select_option("verified")
         if _ == 0:
             pi.screenshot(path=screenshots / "signature-dialog.png")
-        dialog.get_by_role("button", name="Sign and verify").click()
-        pi.wait_for_load_state("networkidle")
+        with pi.expect_navigation():
+            dialog.get_by_role("button", name="Sign and verify").click()
         expect(pi.locator(".messages")).to_contain_text("verified and signed")
     assert not QCResult.objects.filter(batch=batch).exclude(status="verified").exists()
 
     pi.get_by_role("button", name="Release…").click()
     pi.locator("#release-password").fill("demo-password")
-    pi.get_by_role("button", name="Sign and release").click()
-    pi.wait_for_load_state("networkidle")
+    with pi.expect_navigation():
+        pi.get_by_role("button", name="Sign and release").click()
     expect(pi.locator("#batch-status")).to_have_text("Released")
     expect(pi.locator("body")).to_contain_text("Released by")
     pi.screenshot(path=screenshots / "batch-released.png", full_page=True)
@@ -196,8 +207,8 @@ def test_a_wrong_password_in_the_signature_dialog_verifies_nothing(demo, open_pa
     pending = QCResult.objects.filter(batch=batch, status="recorded").count()
     pi.get_by_role("button", name="Verify…").first.click()
     pi.locator("#verify-password").fill("not-my-password")
-    pi.get_by_role("button", name="Sign and verify").click()
-    pi.wait_for_load_state("networkidle")
+    with pi.expect_navigation():
+        pi.get_by_role("button", name="Sign and verify").click()
     expect(pi.locator(".messages .error")).to_contain_text("password")
     assert QCResult.objects.filter(batch=batch, status="recorded").count() == pending
 
