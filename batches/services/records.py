@@ -300,12 +300,26 @@ def _locked_reason(instance: models.Model) -> str | None:
 
 @dataclass
 class ChildRows:
-    """Rows owned by the record being written (e.g. a priming condition's agents), replaced as a set."""
+    """Rows owned by the record being written (e.g. a priming condition's agents), replaced as a set.
 
+    `name` is the list's field on the parent; problems with a row are reported as `<name>.<index>.<field>`.
+    """
+
+    name: str
     model: type[models.Model]
     parent_field: str
     key_field: str
     rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _write_child(*, spec: ChildRows, index: int, row: models.Model, update_fields: list[str] | None) -> None:
+    try:
+        validate_record(row)
+        save_record(row, update_fields=update_fields)
+    except ValidationError as exc:
+        raise ValidationError(
+            {f"{spec.name}.{index}.{key}": messages for key, messages in exc.message_dict.items()}
+        ) from exc
 
 
 def _write_children(*, parent: models.Model, actor, children: list[ChildRows]) -> None:
@@ -315,26 +329,25 @@ def _write_children(*, parent: models.Model, actor, children: list[ChildRows]) -
             for row in spec.model._default_manager.filter(**{spec.parent_field: parent})
         }
         wanted_keys = [row.get(spec.key_field) for row in spec.rows]
-        duplicates = {key for key in wanted_keys if wanted_keys.count(key) > 1}
-        if duplicates:
-            listed = ", ".join(sorted(str(key) for key in duplicates))
-            raise ValidationError({spec.key_field: [f"Listed more than once: {listed}."]})
+        repeated = [index for index, key in enumerate(wanted_keys) if wanted_keys.index(key) != index]
+        if repeated:
+            raise ValidationError(
+                {f"{spec.name}.{index}.{spec.key_field}": ["Listed more than once."] for index in repeated}
+            )
         for key, row in existing.items():
             if key not in wanted_keys:
                 row.delete()
-        for values in spec.rows:
+        for index, values in enumerate(spec.rows):
             row = existing.get(values.get(spec.key_field))
             if row is None:
                 row = spec.model(lab_id=parent.lab_id, created_by=actor, **{spec.parent_field: parent}, **values)
-                validate_record(row)
-                save_record(row)
+                _write_child(spec=spec, index=index, row=row, update_fields=None)
                 continue
             changed = [name for name, value in values.items() if getattr(row, name) != value]
             if changed:
                 for name in changed:
                     setattr(row, name, values[name])
-                validate_record(row)
-                save_record(row, update_fields=[*changed, "updated_at"])
+                _write_child(spec=spec, index=index, row=row, update_fields=[*changed, "updated_at"])
 
 
 # --- The generic services ------------------------------------------------------------------------
@@ -447,7 +460,7 @@ def processing_step_update(*, step: ProcessingStep, actor, data: dict[str, Any],
 def _agents(rows: list[dict[str, Any]] | None) -> list[ChildRows] | None:
     if rows is None:
         return None
-    return [ChildRows(model=PrimingAgent, parent_field="priming", key_field="agent", rows=rows)]
+    return [ChildRows(name="agents", model=PrimingAgent, parent_field="priming", key_field="agent", rows=rows)]
 
 
 def priming_create(*, lab: Lab, actor, data: dict[str, Any], agents: list[dict[str, Any]] | None) -> PrimingCondition:

@@ -159,3 +159,15 @@ def test_a_nul_byte_in_the_query_string_answers_400_in_json(api, technician):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/json"
     assert "non_field_errors" in response.json()
+
+
+def test_a_database_rule_broken_by_a_nested_row_names_the_row(api, technician):
+    payload = {
+        "name": "DFO",
+        "kind": "hypoxia_mimetic",
+        "agents": [{"agent": "deferoxamine", "concentration": 150, "concentration_unit": "ng/mL"}],
+    }
+    response = api(technician).post("/api/v1/primings/", payload, format="json")
+    assert response.status_code == 400
+    assert response.data == {"agents.0.concentration_unit": ["Deferoxamine is dosed in µM or mM."]}
+    assert not PrimingCondition.objects.exists()
