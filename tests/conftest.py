@@ -8,6 +8,15 @@ from lims.models import Role
 from tests import factories as f
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    # Every test signs up users and signatures re-check passwords; the production hasher (deliberately
+    # slow) would spend most of the suite's time on it. Hashing itself is Django's, tested upstream.
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _static_files_without_manifest(settings):
     # Production serves hashed files after collectstatic; tests render templates without running it.

@@ -21,9 +21,3 @@ def api():
         return client
 
     return client_for
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # The cast signs up five users per test; the production hasher would spend seconds on it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

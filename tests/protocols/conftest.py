@@ -11,13 +11,6 @@ SIGNING_PASSWORD = "correct-horse-battery"  # every tests.factories.UserFactory 
 CONDITIONING_24H = {"name": "conditioning_time_h", "unit": "h", "default": "24", "min_value": 24, "max_value": 24}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Publishing re-checks the reviewer's password (an electronic signature); the production hasher
-    # would spend most of the suite's time on it.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def publish_sop(lab, reviewer):
     """An effective version of a new (or the given) protocol; parameters are given as dicts.

@@ -207,3 +207,10 @@ def test_a_nul_byte_in_a_query_or_form_answers_400_naming_the_field(client, demo
     response = client.post("/records/donors/new/", {"code": "D\x00X", "species": "human"})
     assert response.status_code == 400 and b"'code'" in response.content
     assert not m.Donor.objects.filter(code__startswith="D").exclude(code__startswith="HD-").exists()
+
+
+def test_the_api_docs_load_their_scripts_from_this_server_not_a_cdn(client, demo):
+    _login(client, "tech")
+    body = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in body
+    assert "cdn." not in body and "jsdelivr" not in body
