@@ -89,3 +89,11 @@ def checklist_sweep(*, lab_id: int | None = None, chunk_size: int = SWEEP_CHUNK_
 def checklist_outbox_drain() -> int:
     """Queue checks for outbox rows nobody claimed (left by a crashed process or a psql session)."""
     return outbox_dispatch(own_only=False, min_age_seconds=30)
+
+
+@shared_task(name="batches.tasks.checklist_recheck_chunk", **IDEMPOTENT, **_limits(300))
+def checklist_recheck_chunk(*, job_id: str, batch_ids: list[int]) -> int:
+    """One chunk of a watched re-check (the progress bar counts it when it finishes)."""
+    from batches.services.jobs import checklist_recheck_chunk_run
+
+    return checklist_recheck_chunk_run(job_id=job_id, batch_ids=batch_ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from batches.views import batches, records, review, storage, trends
+from batches.views import batches, jobs, records, review, storage, trends
 
 app_name = "batches"
 
@@ -11,6 +11,9 @@ urlpatterns = [
     path("batches/<int:pk>/checklist/", batches.batch_checklist_panel, name="batch-checklist"),
     path("batches/<int:pk>/log/<slug:step>/", batches.batch_step, name="batch-step"),
     path("batches/<int:pk>/<slug:action>/", batches.batch_action, name="batch-action"),
+    path("jobs/recheck/", jobs.recheck_start, name="recheck-start"),
+    path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
+    path("jobs/<uuid:pk>/progress/", jobs.job_progress, name="job-progress"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/qc/<int:pk>/verify/", review.qc_verify, name="qc-verify"),
     path("review/qc/<int:pk>/reject/", review.qc_reject, name="qc-reject"),

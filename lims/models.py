@@ -1,3 +1,5 @@
+import uuid
+
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -94,3 +96,43 @@ __all__ = [
     "SignInAttempt",
     "Signature",
 ]
+
+
+class JobKind(models.TextChoices):
+    CHECKLIST_RECHECK = "checklist_recheck", "Re-check every batch against the checklist"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+
+
+@tracked
+class Job(models.Model):
+    """Long work that people watch: how much of it is done, shown as a progress bar."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    lab = models.ForeignKey(Lab, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30, choices=JobKind.choices)
+    total = models.PositiveIntegerField(help_text="Units of work (e.g. batches).")
+    done = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(done__lte=models.F("total")), name="job_done_within_total"),
+            models.CheckConstraint(condition=models.Q(kind__in=JobKind.values), name="job_kind_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=JobStatus.values), name="job_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.done}/{self.total})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.total == 0 else round(100 * self.done / self.total)

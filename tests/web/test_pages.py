@@ -214,3 +214,40 @@ def test_the_api_docs_load_their_scripts_from_this_server_not_a_cdn(client, demo
     body = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in body
     assert "cdn." not in body and "jsdelivr" not in body
+
+
+def test_a_pi_rechecks_every_batch_and_watches_the_progress_bar_fill(client, demo, django_capture_on_commit_callbacks):
+    from lims.models import Job
+
+    _login(client, "pi")
+    m.ChecklistReport.objects.filter(batch__lab=demo.lab).delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/jobs/recheck/")
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/jobs/{job.pk}/"
+    assert (job.total, job.done, job.status) == (
+        m.SecretomeBatch.objects.filter(lab=demo.lab).count(),
+        job.total,
+        "done",
+    )
+    assert m.ChecklistReport.objects.filter(batch__lab=demo.lab).count() == job.total
+    progress = client.get(f"/jobs/{job.pk}/progress/").content.decode()
+    assert "100 %" in progress and "hx-trigger" not in progress  # finished: polling stops
+
+
+def test_a_running_job_keeps_polling_and_technicians_cannot_start_one(client, demo):
+    from lims.models import Job
+
+    running = Job.objects.create(
+        lab=demo.lab, kind="checklist_recheck", total=10, done=4, status="running", started_by=demo.operator
+    )
+    _login(client, "pi")
+    progress = client.get(f"/jobs/{running.pk}/progress/").content.decode()
+    assert "40 %" in progress and 'hx-trigger="every 1s"' in progress
+    _login(client, "tech")
+    client.post("/jobs/recheck/")
+    assert Job.objects.count() == 1
+    outsider = f.UserFactory(username="olga")
+    f.MembershipFactory(user=outsider, lab=f.LabFactory(slug="far-away"), role="reviewer")
+    client.force_login(outsider)
+    assert client.get(f"/jobs/{running.pk}/").status_code == 404
