@@ -406,6 +406,10 @@ class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why; kept in the audit trail.")
 
 
+class SignedReasonSerializer(SignatureSerializer):
+    reason = serializers.CharField(max_length=2000, help_text="Why; kept with the signature and in the audit trail.")
+
+
 class StudyGroupSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=80)
     role = serializers.ChoiceField(choices=choices.GroupRole.choices)

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -13,7 +12,7 @@ from rest_framework.response import Response
 
 from batches.api import filters, serializers
 from batches.api.lineage import batch_lineage
-from batches.choices import BatchStatus, QCOutcome, QCStatus
+from batches.choices import QCOutcome, QCStatus
 from batches.models import (
     Administration,
     Aliquot,
@@ -38,8 +37,6 @@ from batches.services.checklist import batch_check_queue
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
 from lims.models import Lab, Role
 from lims.roles import REVIEW_ROLES, WRITE_ROLES
-from lims.services.signatures import signature_sign
-from lims.signatures import SignatureMeaning
 
 SPEC_ROLES = {Role.REVIEWER, Role.LAB_ADMIN}
 
@@ -196,30 +193,29 @@ class BatchViewSet(LabOwnedViewSet):
         batch = self.get_object()
         body = serializers.SignatureSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        with transaction.atomic():
-            already_released = batch.status == BatchStatus.RELEASED
-            batch = lifecycle.batch_release(batch=batch, actor=request.user)
-            if not already_released:
-                signature_sign(
-                    actor=request.user,
-                    password=body.validated_data["password"],
-                    meaning=SignatureMeaning.RELEASED,
-                    record=batch,
-                    request=request,
-                )
+        batch = lifecycle.batch_release(
+            batch=batch, actor=request.user, password=body.validated_data["password"], request=request
+        )
         return self.respond_with(batch)
 
     @extend_schema(
-        summary="Reject the batch (reviewers)",
-        request=serializers.ReasonSerializer,
+        summary="Reject and sign the batch (reviewers)",
+        description="Rejecting is an electronic signature (meaning 'rejected'): send your password and the reason.",
+        request=serializers.SignedReasonSerializer,
         responses={200: serializers.BatchSerializer},
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         batch = self.get_object()
-        body = serializers.ReasonSerializer(data=request.data)
+        body = serializers.SignedReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        batch = lifecycle.batch_reject(batch=batch, actor=request.user, reason=body.validated_data["reason"])
+        batch = lifecycle.batch_reject(
+            batch=batch,
+            actor=request.user,
+            reason=body.validated_data["reason"],
+            password=body.validated_data["password"],
+            request=request,
+        )
         return self.respond_with(batch)
 
     @extend_schema(
@@ -358,16 +354,22 @@ class QCResultViewSet(LabOwnedViewSet):
         return self.respond_with(result)
 
     @extend_schema(
-        summary="Reject the result (reviewers; not your own)",
-        request=serializers.ReasonSerializer,
+        summary="Reject and sign the result (reviewers; not your own)",
+        request=serializers.SignedReasonSerializer,
         responses={200: serializers.QCResultSerializer},
     )
     @action(detail=True, methods=["post"])
     def reject(self, request: Request, pk: str | None = None) -> Response:
         result = self.get_object()
-        body = serializers.ReasonSerializer(data=request.data)
+        body = serializers.SignedReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        result = qc.qc_result_reject(result=result, actor=request.user, reason=body.validated_data["reason"])
+        result = qc.qc_result_reject(
+            result=result,
+            actor=request.user,
+            reason=body.validated_data["reason"],
+            password=body.validated_data["password"],
+            request=request,
+        )
         return self.respond_with(result)
 
 

@@ -12,6 +12,8 @@ from batches.models import BatchEvent, BatchEventKind, SecretomeBatch
 from batches.services.checklist import checklist_release_blockers
 from lims.audit import audit_context
 from lims.roles import REVIEW_ROLES, WRITE_ROLES, require_role
+from lims.services.signatures import signature_sign
+from lims.signatures import SignatureMeaning
 from protocols.selectors import deviation_release_blockers
 
 
@@ -63,7 +65,8 @@ def batch_submit(*, batch: SecretomeBatch, actor) -> SecretomeBatch:
         )
 
 
-def batch_release(*, batch: SecretomeBatch, actor) -> SecretomeBatch:
+def batch_release(*, batch: SecretomeBatch, actor, password: str, request=None) -> SecretomeBatch:
+    """Release a submitted batch; releasing is an electronic signature (meaning "released")."""
     require_role(actor, batch.lab_id, REVIEW_ROLES, "Releasing a batch")
     with transaction.atomic(), audit_context(actor=actor):
         locked = SecretomeBatch.objects.select_for_update().get(pk=batch.pk)
@@ -72,28 +75,45 @@ def batch_release(*, batch: SecretomeBatch, actor) -> SecretomeBatch:
         blockers = batch_release_blockers(batch=locked)
         if blockers:
             raise ReleaseRefused(blockers)
-        return _transition(
+        released = _transition(
             batch=locked,
             actor=actor,
             target=BatchStatus.RELEASED,
             allowed_from={BatchStatus.SUBMITTED},
             kind=BatchEventKind.RELEASED,
         )
+        signature_sign(
+            actor=actor, password=password, meaning=SignatureMeaning.RELEASED, record=released, request=request
+        )
+        return released
 
 
-def batch_reject(*, batch: SecretomeBatch, actor, reason: str) -> SecretomeBatch:
+def batch_reject(*, batch: SecretomeBatch, actor, reason: str, password: str, request=None) -> SecretomeBatch:
+    """Reject a submitted batch; rejecting is an electronic signature (meaning "rejected") with its reason."""
     require_role(actor, batch.lab_id, REVIEW_ROLES, "Rejecting a batch")
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the batch is rejected."]})
     with transaction.atomic(), audit_context(actor=actor, reason=reason):
-        return _transition(
-            batch=batch,
+        locked = SecretomeBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == BatchStatus.REJECTED:
+            return locked
+        rejected = _transition(
+            batch=locked,
             actor=actor,
             target=BatchStatus.REJECTED,
             allowed_from={BatchStatus.SUBMITTED},
             kind=BatchEventKind.REJECTED,
             data={"reason": reason},
         )
+        signature_sign(
+            actor=actor,
+            password=password,
+            meaning=SignatureMeaning.REJECTED,
+            record=rejected,
+            comment=reason.strip(),
+            request=request,
+        )
+        return rejected
 
 
 def batch_retire(*, batch: SecretomeBatch, actor, reason: str) -> SecretomeBatch:

@@ -204,8 +204,9 @@ def qc_result_verify(
         return locked
 
 
-def qc_result_reject(*, result: QCResult, actor, reason: str) -> QCResult:
-    """A reviewer refuses a result (wrong sample, failed run); it then counts for nothing."""
+def qc_result_reject(*, result: QCResult, actor, reason: str, password: str, request=None) -> QCResult:
+    """A reviewer refuses a result (wrong sample, failed run) and signs it (meaning "rejected");
+    it then counts for nothing."""
     require_role(actor, result.lab_id, REVIEW_ROLES, "Rejecting a QC result")
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the result is rejected."]})
@@ -213,6 +214,22 @@ def qc_result_reject(*, result: QCResult, actor, reason: str) -> QCResult:
         locked = _review(result=result, actor=actor, action="rejects")
         if locked.status == QCStatus.REJECTED:
             return locked
+        if locked.status == QCStatus.VERIFIED:
+            raise RecordLocked(
+                "This QC result is already verified; it cannot be rejected.", current_version=locked.version
+            )
+        locked.status = QCStatus.REJECTED
+        save_record(locked, update_fields=["status", "updated_at"])
+        signature_sign(
+            actor=actor,
+            password=password,
+            meaning=SignatureMeaning.REJECTED,
+            record=locked,
+            comment=reason.strip(),
+            request=request,
+        )
+        locked.refresh_from_db(fields=["version"])
+        return locked
         if locked.status == QCStatus.VERIFIED:
             raise RecordLocked(
                 "This QC result is already verified; it cannot be rejected.", current_version=locked.version

@@ -16,11 +16,11 @@ from batches.checklist import evaluate_batch
 from batches.choices import BatchStatus
 from batches.models import BatchEventKind
 from batches.selectors import checklist_current_scores, checklist_latest_report
-from batches.services.lifecycle import ReleaseRefused, batch_reject, batch_submit
+from batches.services.lifecycle import ReleaseRefused, batch_submit
 from batches.services.qc import qc_result_record
 from batches.services.records import batch_create, batch_update, processing_step_create, record_create
 from batches.views.forms import posted_version, save_through_service, validate_only, validation_response
-from batches.views.review import signed_release
+from batches.views.review import signed_reject, signed_release
 from lims.selectors.audit_trail import AuditTrailFilters, audit_trail_for_batch
 from lims.web import (
     can_review,
@@ -337,8 +337,7 @@ def batch_action(request, pk: int, action: str):
         elif action == "release":
             _release(request, batch)
         elif action == "reject":
-            batch_reject(batch=batch, actor=request.user, reason=request.POST.get("reason", ""))
-            messages.success(request, f"Batch {batch.code} rejected.")
+            signed_reject(request, batch)
         else:
             raise Http404("No such action.")
     except ReleaseRefused as refused:

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -10,10 +9,9 @@ from django.views.decorators.http import require_POST
 from batches import models as m
 from batches.choices import BatchStatus, QCStatus
 from batches.forms import SignatureForm
-from batches.services.lifecycle import ReleaseRefused, batch_release, batch_release_blockers
+from batches.services.lifecycle import ReleaseRefused, batch_reject, batch_release, batch_release_blockers
 from batches.services.qc import qc_result_reject, qc_result_verify
 from batches.services.records import Conflict
-from lims.services.signatures import signature_sign
 from lims.signatures import SignatureMeaning
 from lims.web import get_scoped_or_404, member_required, scoped
 
@@ -71,8 +69,14 @@ def qc_verify(request, pk: int):
 def qc_reject(request, pk: int):
     result = get_scoped_or_404(m.QCResult.objects.select_related("batch"), request.user, pk=pk)
     try:
-        qc_result_reject(result=result, actor=request.user, reason=request.POST.get("reason", ""))
-        messages.success(request, f"QC result {result} rejected.")
+        qc_result_reject(
+            result=result,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            password=request.POST.get("password", ""),
+            request=request,
+        )
+        messages.success(request, f"QC result {result} rejected and signed.")
     except (ValidationError, PermissionDenied, Conflict) as error:
         _report(request, error)
     return _back(request, result.batch)
@@ -85,19 +89,25 @@ def signed_release(request, batch) -> None:
         messages.error(request, "Enter your password and the meaning of your signature.")
         return
     try:
-        with transaction.atomic():
-            released = batch_release(batch=batch, actor=request.user)
-            signature_sign(
-                actor=request.user,
-                password=form.cleaned_data["password"],
-                meaning=form.cleaned_data["meaning"],
-                record=released,
-                request=request,
-            )
+        batch_release(batch=batch, actor=request.user, password=form.cleaned_data["password"], request=request)
         messages.success(request, f"Batch {batch.code} released and signed.")
     except ReleaseRefused as refused:
         for blocker in refused.blockers:
             messages.error(request, blocker)
+    except (ValidationError, PermissionDenied, Conflict) as error:
+        _report(request, error)
+
+
+def signed_reject(request, batch) -> None:
+    try:
+        batch_reject(
+            batch=batch,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            password=request.POST.get("password", ""),
+            request=request,
+        )
+        messages.success(request, f"Batch {batch.code} rejected and signed.")
     except (ValidationError, PermissionDenied, Conflict) as error:
         _report(request, error)
 

@@ -92,16 +92,26 @@ def test_a_refused_release_lists_every_blocker(api, lab, reviewer):
     assert SecretomeBatch.objects.get(pk=batch.pk).status == "submitted"
 
 
-def test_rejecting_needs_a_reason(api, lab, reviewer):
+def test_rejecting_needs_a_reason_and_a_signature(api, lab, reviewer):
     batch = f.SecretomeBatchFactory(lab=lab, status="submitted")
-    assert api(reviewer).post(_url(batch, "reject"), {}, format="json").data == {"reason": ["This field is required."]}
-    response = api(reviewer).post(_url(batch, "reject"), {"reason": "Mycoplasma positive"}, format="json")
+    missing = api(reviewer).post(_url(batch, "reject"), {}, format="json").data
+    assert missing == {"password": ["This field is required."], "reason": ["This field is required."]}
+    wrong = api(reviewer).post(
+        _url(batch, "reject"), {"reason": "Mycoplasma positive", "password": "nope"}, format="json"
+    )
+    assert wrong.status_code == 400 and "password" in wrong.data
+    assert SecretomeBatch.objects.get(pk=batch.pk).status == "submitted"
+    response = api(reviewer).post(
+        _url(batch, "reject"), {"reason": "Mycoplasma positive", "password": PASSWORD}, format="json"
+    )
     assert response.data["status"] == "rejected"
+    signature = Signature.objects.get(object_id=str(batch.pk), meaning="rejected")
+    assert signature.user == reviewer and signature.comment == "Mycoplasma positive"
 
 
 def test_a_draft_cannot_be_released(api, lab, reviewer):
     batch = f.SecretomeBatchFactory(lab=lab)
-    response = api(reviewer).post(_url(batch, "reject"), {"reason": "no"}, format="json")
+    response = api(reviewer).post(_url(batch, "reject"), {"reason": "no", "password": PASSWORD}, format="json")
     assert response.status_code == 400
     assert "status" in response.data
 

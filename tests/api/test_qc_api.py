@@ -83,7 +83,7 @@ def test_a_reviewer_rejects_a_result_with_a_reason(api, lab, technician, reviewe
     result = _record(api(technician), f.SecretomeBatchFactory(lab=lab), 0.1).data
     url = f"/api/v1/qc-results/{result['id']}/reject/"
     assert api(reviewer).post(url, {}, format="json").status_code == 400
-    response = api(reviewer).post(url, {"reason": "Wrong dilution"}, format="json")
+    response = api(reviewer).post(url, {"reason": "Wrong dilution", "password": PASSWORD}, format="json")
     assert response.data["status"] == "rejected"
 
 

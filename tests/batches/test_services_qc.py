@@ -175,9 +175,11 @@ def test_a_verified_result_cannot_be_corrected(lab, technician, reviewer, batch)
 def test_rejecting_needs_a_reason_and_is_idempotent(lab, technician, reviewer, batch):
     result = _endotoxin(lab, technician, batch, 0.1)
     with pytest.raises(ValidationError):
-        qc_result_reject(result=result, actor=reviewer, reason="  ")
-    rejected = qc_result_reject(result=result, actor=reviewer, reason="Sample haemolysed")
-    again = qc_result_reject(result=rejected, actor=reviewer, reason="Sample haemolysed")
+        qc_result_reject(result=result, actor=reviewer, reason="  ", password=PASSWORD)
+    with pytest.raises(ValidationError, match="password"):
+        qc_result_reject(result=result, actor=reviewer, reason="Sample haemolysed", password="wrong")
+    rejected = qc_result_reject(result=result, actor=reviewer, reason="Sample haemolysed", password=PASSWORD)
+    again = qc_result_reject(result=rejected, actor=reviewer, reason="Sample haemolysed", password=PASSWORD)
     assert rejected.status == again.status == "rejected"
     assert again.version == rejected.version
     with pytest.raises(RecordLocked):

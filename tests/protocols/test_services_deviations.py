@@ -189,7 +189,7 @@ def test_an_open_deviation_blocks_release_until_approved(batch, technician, revi
         "v1 allows 24 h; it needs a justification and approval."
     ]
     with pytest.raises(ReleaseRefused):
-        batch_release(batch=batch, actor=reviewer)
+        batch_release(batch=batch, actor=reviewer, password="correct-horse-battery")
 
     deviation_justify(deviation=deviation, actor=technician, justification=JUSTIFICATION)
     assert any("waits for a reviewer's approval" in b for b in batch_release_blockers(batch=batch))

@@ -251,3 +251,21 @@ def test_a_running_job_keeps_polling_and_technicians_cannot_start_one(client, de
     f.MembershipFactory(user=outsider, lab=f.LabFactory(slug="far-away"), role="reviewer")
     client.force_login(outsider)
     assert client.get(f"/jobs/{running.pk}/").status_code == 404
+
+
+def test_rejecting_a_qc_result_or_a_batch_in_the_app_is_a_signature(client, demo):
+    from lims.signatures import Signature
+
+    _login(client, "pi")
+    result = demo.qc_results.filter(status="recorded").first()
+    client.post(f"/review/qc/{result.pk}/reject/", {"reason": "Wrong dilution", "password": "wrong"})
+    result.refresh_from_db()
+    assert result.status == "recorded"
+    client.post(f"/review/qc/{result.pk}/reject/", {"reason": "Wrong dilution", "password": "demo-password"})
+    result.refresh_from_db()
+    assert result.status == "rejected"
+    client.post(f"/batches/{demo.pk}/reject/", {"reason": "EV markers unclear", "password": "demo-password"})
+    demo.refresh_from_db()
+    assert demo.status == "rejected"
+    meanings = set(Signature.objects.filter(meaning="rejected").values_list("comment", flat=True))
+    assert meanings == {"Wrong dilution", "EV markers unclear"}

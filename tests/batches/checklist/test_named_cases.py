@@ -122,7 +122,7 @@ def test_a_positive_sterility_result_blocks_release(lab, technician, reviewer):
     _verify_all(batch, reviewer)
     batch_submit(batch=batch, actor=technician)
     with pytest.raises(ReleaseRefused) as refused:
-        batch_release(batch=batch, actor=reviewer)
+        batch_release(batch=batch, actor=reviewer, password="correct-horse-battery")
     assert any(b.startswith("Gate 2 (sterility) fails") for b in refused.value.blockers)
     batch.refresh_from_db()
     assert batch.status == "submitted"
@@ -133,7 +133,7 @@ def test_a_complete_verified_batch_is_released(lab, technician, reviewer):
     _verify_all(batch, reviewer)
     batch_submit(batch=batch, actor=technician)
     assert batch_release_blockers(batch=batch) == []
-    assert batch_release(batch=batch, actor=reviewer).status == "released"
+    assert batch_release(batch=batch, actor=reviewer, password="correct-horse-battery").status == "released"
 
 
 def test_release_is_refused_while_a_required_item_is_missing_and_the_refusal_names_it(lab, technician, reviewer):
@@ -142,7 +142,7 @@ def test_release_is_refused_while_a_required_item_is_missing_and_the_refusal_nam
     _verify_all(batch, reviewer)
     batch_submit(batch=batch, actor=technician)
     with pytest.raises(ReleaseRefused) as refused:
-        batch_release(batch=batch, actor=reviewer)
+        batch_release(batch=batch, actor=reviewer, password="correct-horse-battery")
     assert refused.value.blockers == [
         "Required item 'conditioning O2 %' (sp_conditioning_o2) is missing: Record the O2 % during conditioning "
         "(21 for atmospheric). Missing: conditioning O2 % (on the batch "
