@@ -11,15 +11,18 @@ from django.core.management import call_command
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
-@pytest.fixture(autouse=True)
-def _orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the ORM calls these tests make are still
-    # synchronous. Set per test only, so it never leaks into other tests' subprocesses (check --deploy).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+@pytest.fixture(scope="module", autouse=True)
+def _orm_beside_playwright():
+    # Playwright's sync API runs an event loop in this thread while the browser is open; the ORM calls
+    # these tests make are still synchronous. Module-scoped like the browser, so neither outlives the
+    # browser tests (the variable must not reach other tests' subprocesses, such as check --deploy).
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
-@pytest.fixture(scope="session")
-def chromium():
+@pytest.fixture(scope="module")
+def chromium(_orm_beside_playwright):
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("REQUIRE_SERVICES") == "1":
             pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package")
