@@ -1,6 +1,6 @@
 from django.urls import path
 
-from batches.views import batches, jobs, records, review, storage, trends
+from batches.views import batches, jobs, records, review, storage, studies, trends
 
 app_name = "batches"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("jobs/recheck/", jobs.recheck_start, name="recheck-start"),
     path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
     path("jobs/<uuid:pk>/progress/", jobs.job_progress, name="job-progress"),
+    path("studies/", studies.study_list, name="study-list"),
+    path("studies/<int:pk>/", studies.study_detail, name="study-detail"),
     path("review/", review.review_queue, name="review-queue"),
     path("review/qc/<int:pk>/verify/", review.qc_verify, name="qc-verify"),
     path("review/qc/<int:pk>/reject/", review.qc_reject, name="qc-reject"),

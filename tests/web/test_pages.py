@@ -269,3 +269,17 @@ def test_rejecting_a_qc_result_or_a_batch_in_the_app_is_a_signature(client, demo
     assert demo.status == "rejected"
     meanings = set(Signature.objects.filter(meaning="rejected").values_list("comment", flat=True))
     assert meanings == {"Wrong dilution", "EV markers unclear"}
+
+
+def test_the_study_page_shows_its_administrations_checklist_and_exports_the_methods(client, demo):
+    _login(client, "pi")
+    study = m.Study.objects.get()
+    assert study.title in client.get("/studies/").content.decode()
+    body = client.get(f"/studies/{study.pk}/").content.decode()
+    for text in ("SB-25-001", "Intra-articular", "von Frey", 'id="checklist-score"', 'data-export="docx"'):
+        assert text in body, text
+    exported = client.post(
+        "/api/v1/exports/methods", {"study": study.pk, "format": "md"}, content_type="application/json"
+    )
+    assert exported.status_code == 200
+    assert "Reporting completeness" in exported.content.decode()
