@@ -534,6 +534,11 @@ class QCStatus(models.TextChoices):
     RECORDED = "recorded", "Recorded"
     VERIFIED = "verified", "Verified"
     REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded by a correction"
+
+
+# Results that count for nothing: refused by a reviewer, or replaced by a correction.
+QC_NOT_COUNTED = (QCStatus.REJECTED, QCStatus.SUPERSEDED)
 
 
 class ResultText(models.TextChoices):

@@ -2,9 +2,15 @@
 
 from django.contrib import admin
 
+from lims.constraints import NEVER_DELETED
 from lims.models import Membership
 
 AUDIT_FIELDS = ("created_at", "created_by", "updated_at", "version")
+
+
+def never_deleted(model) -> bool:
+    """The database refuses to delete this model's rows (lab records are voided or retired instead)."""
+    return any(getattr(trigger, "name", None) == NEVER_DELETED for trigger in getattr(model._meta, "triggers", []))
 
 
 def user_lab_ids(user) -> list[int]:
@@ -21,6 +27,10 @@ class LabScopedAdmin(admin.ModelAdmin):
         if request.user.is_superuser:
             return queryset
         return queryset.filter(lab_id__in=user_lab_ids(request.user))
+
+    def has_delete_permission(self, request, obj=None):
+        # Not even offered: the database would refuse it (a 500), and lab records are retired, not deleted.
+        return not never_deleted(self.model) and super().has_delete_permission(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -56,3 +66,6 @@ class LabOwnedInline(admin.TabularInline):
     extra = 0
     exclude = ("lab",)
     show_change_link = True
+
+    def has_delete_permission(self, request, obj=None):
+        return not never_deleted(self.model) and super().has_delete_permission(request, obj)

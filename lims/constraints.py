@@ -1,5 +1,6 @@
 """Check-constraint builders for what can never be true, enforced by PostgreSQL itself."""
 
+import pgtrigger
 from django.db import models
 from django.db.models import Q
 
@@ -59,6 +60,14 @@ def not_before(model: str, later: str, earlier: str) -> models.CheckConstraint:
         | Q(**{f"{later}__gte": models.F(earlier)}),
         name=_name(model, later, f"not_before_{earlier}"),
     )
+
+
+NEVER_DELETED = "never_deleted"
+
+
+def never_deleted() -> pgtrigger.Protect:
+    """Lab records are voided or retired, never deleted: the database refuses a DELETE of the row."""
+    return pgtrigger.Protect(name=NEVER_DELETED, operation=pgtrigger.Delete)
 
 
 def unique_code_per_lab(model: str, field: str = "code") -> models.UniqueConstraint:

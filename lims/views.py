@@ -4,7 +4,7 @@ from django.db.models import Count
 from django.shortcuts import render
 
 from batches import models as m
-from batches.choices import BatchStatus, QCOutcome, QCStatus
+from batches.choices import QC_NOT_COUNTED, BatchStatus, QCOutcome, QCStatus
 from batches.selectors import checklist_current_scores
 from lims.models import Membership, Role
 from lims.web import member_required, scoped
@@ -29,7 +29,7 @@ def dashboard(request):
             "scored": [(b, scores.get(b.pk)) for b in ranked[:12]],
             "awaiting": results.filter(status=QCStatus.RECORDED).order_by("performed_on")[:12],
             "out_of_spec": results.filter(outcome=QCOutcome.FAIL)
-            .exclude(status=QCStatus.REJECTED)
+            .exclude(status__in=QC_NOT_COUNTED)
             .order_by("-performed_on")[:12],
             "can_recheck": Membership.objects.filter(user=user, role__in=[Role.REVIEWER, Role.LAB_ADMIN]).exists(),
             # Lifecycle events only: checklist runs are bookkeeping and would drown what people did.

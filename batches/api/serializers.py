@@ -254,6 +254,8 @@ class BatchSerializer(LabOwnedSerializer):
             "data_repository_ids",
             "status",
             "operator",
+            "corrects",
+            "correction_reason",
             "cell_equivalents_per_ml",
             "ml_per_million_cells",
             "checklist_score",
@@ -369,6 +371,8 @@ class QCResultSerializer(LabOwnedSerializer):
             "verified_at",
             "raw_data",
             "protocol_version",
+            "corrects",
+            "correction_reason",
         )
         read_only_fields = (
             *AUDIT_READ_ONLY,
@@ -404,6 +408,21 @@ class QCVerifySerializer(SignatureSerializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why; kept in the audit trail.")
+
+
+class QCCorrectionSerializer(serializers.Serializer):
+    """The reason and the corrected values; fields not sent are copied from the verified result."""
+
+    reason = serializers.CharField(max_length=2000, help_text="Why the verified result is corrected; kept with it.")
+    sample = serializers.ChoiceField(choices=choices.QCSample.choices, required=False)
+    analyte = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    method = serializers.ChoiceField(choices=choices.QCMethod.choices, required=False)
+    instrument = serializers.CharField(max_length=120, required=False, allow_blank=True)
+    value = serializers.FloatField(required=False, allow_null=True)
+    unit = serializers.ChoiceField(choices=choices.QCUnit.choices, required=False, allow_blank=True)
+    result_text = serializers.ChoiceField(choices=choices.ResultText.choices, required=False, allow_blank=True)
+    performed_on = serializers.DateField(required=False)
+    raw_data = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
 class SignedReasonSerializer(SignatureSerializer):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from batches.api import filters, serializers
 from batches.api.lineage import batch_lineage
-from batches.choices import QCOutcome, QCStatus
+from batches.choices import QC_NOT_COUNTED, QCOutcome
 from batches.models import (
     Administration,
     Aliquot,
@@ -32,7 +32,7 @@ from batches.models import (
     Study,
 )
 from batches.models.checklist import CurrentChecklistReport
-from batches.services import lifecycle, qc, records
+from batches.services import corrections, lifecycle, qc, records
 from batches.services.checklist import batch_check_queue
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
 from lims.models import Lab, Role
@@ -128,7 +128,7 @@ class PrimingConditionViewSet(LabOwnedViewSet):
 def batch_queryset() -> QuerySet[SecretomeBatch]:
     """Batches with their current checklist score and QC flag, computed in the same query."""
     out_of_spec = QCResult.objects.filter(batch=OuterRef("pk"), outcome=QCOutcome.FAIL).exclude(
-        status=QCStatus.REJECTED
+        status__in=QC_NOT_COUNTED
     )
     # As batches.selectors.checklist_latest_report: the current report, else the newest one. Subqueries,
     # not joins, so that PostgreSQL computes them for the rows of the page only.
@@ -165,6 +165,7 @@ class BatchViewSet(LabOwnedViewSet):
         "retire": REVIEW_ROLES | {Role.LAB_ADMIN},
         "check": WRITE_ROLES,
         "lineage": None,
+        "correct": REVIEW_ROLES,
     }
 
     def create_record(self, *, lab: Lab, data: dict[str, Any]):
@@ -230,6 +231,24 @@ class BatchViewSet(LabOwnedViewSet):
         body.is_valid(raise_exception=True)
         batch = lifecycle.batch_retire(batch=batch, actor=request.user, reason=body.validated_data["reason"])
         return self.respond_with(batch)
+
+    @extend_schema(
+        summary="Correct a released batch (reviewers)",
+        description=(
+            "A released batch never changes: it is retired with the reason, and a new draft batch `<code>-C<n>` "
+            "copying its production fields and linked to it (`corrects`) is returned (201). Asking again returns "
+            "the same correction."
+        ),
+        request=serializers.ReasonSerializer,
+        responses={201: serializers.BatchSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: str | None = None) -> Response:
+        batch = self.get_object()
+        body = serializers.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        correction = corrections.batch_correct(batch=batch, actor=request.user, reason=body.validated_data["reason"])
+        return self.respond_with(correction, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Queue a checklist run for the batch",
@@ -326,7 +345,7 @@ class QCResultViewSet(LabOwnedViewSet):
     filterset_class = filters.QCResultFilter
     ordering_fields = ("performed_on", "assay", "created_at", "status", "outcome")
     ordering = ("-performed_on", "assay", "id")
-    action_roles = {"verify": REVIEW_ROLES, "reject": REVIEW_ROLES}
+    action_roles = {"verify": REVIEW_ROLES, "reject": REVIEW_ROLES, "correct": qc.CORRECT_ROLES}
 
     def create_record(self, *, lab: Lab, data: dict[str, Any]):
         return qc.qc_result_record(lab=lab, actor=self.request.user, data=data)
@@ -371,6 +390,26 @@ class QCResultViewSet(LabOwnedViewSet):
             request=request,
         )
         return self.respond_with(result)
+
+    @extend_schema(
+        summary="Correct a verified result (technicians, reviewers)",
+        description=(
+            "A verified result never changes: the correction is a new recorded result linked to it (`corrects`), "
+            "with the values sent overlaying the old ones and the outcome judged again; the verified one is "
+            "superseded and counts for nothing. Returns the new result (201), to be verified like any other."
+        ),
+        request=serializers.QCCorrectionSerializer,
+        responses={201: serializers.QCResultSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: str | None = None) -> Response:
+        result = self.get_object()
+        body = serializers.QCCorrectionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        reason = data.pop("reason")
+        correction = qc.qc_result_correct(result=result, actor=request.user, data=data, reason=reason)
+        return self.respond_with(correction, status.HTTP_201_CREATED)
 
 
 class StudyViewSet(LabOwnedViewSet):

@@ -144,7 +144,7 @@ def load_batch_inputs(batch_ids: list[int]) -> dict[int, Inputs]:
     steps = _by(_values(ProcessingStep, batch_id__in=ids), "batch_id")
     qc_rows = list(
         QCResult.objects.filter(batch_id__in=ids)
-        .exclude(status=choices.QCStatus.REJECTED)
+        .exclude(status__in=choices.QC_NOT_COUNTED)
         .order_by("pk")
         .values(*input_columns(QCResult))
     )

@@ -33,6 +33,7 @@ class Donor(LabOwnedModel):
     modification_details = models.TextField(blank=True, help_text="Construct, vector, immortalisation method.")
 
     class Meta(LabOwnedModel.Meta):
+        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
         ordering = ["code"]
         constraints = [
             c.unique_code_per_lab("donor"),
@@ -88,6 +89,7 @@ class CellLine(LabOwnedModel):
     )
 
     class Meta(LabOwnedModel.Meta):
+        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
         ordering = ["code"]
         constraints = [
             c.unique_code_per_lab("cellline"),
@@ -199,6 +201,7 @@ class Passage(LabOwnedModel):
         ]
         triggers = [
             *LabOwnedModel.Meta.triggers,
+            c.never_deleted(),
             pgtrigger.Trigger(
                 name="parent_in_same_cell_line",
                 when=pgtrigger.Before,

@@ -29,6 +29,7 @@ class PrimingCondition(LabOwnedModel):
     )
 
     class Meta(LabOwnedModel.Meta):
+        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
         ordering = ["name"]
         constraints = [
             c.unique_code_per_lab("primingcondition", "name"),

@@ -64,8 +64,19 @@ class SecretomeBatch(LabOwnedModel):
     operator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    corrects = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="The released batch this one corrects (that one is then retired).",
+    )
+    correction_reason = models.TextField(blank=True, editable=False, help_text="Why the earlier batch was corrected.")
 
     class Meta(LabOwnedModel.Meta):
+        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
         ordering = ["-created_at"]
         verbose_name = "secretome batch"
         verbose_name_plural = "secretome batches"
@@ -92,6 +103,10 @@ class SecretomeBatch(LabOwnedModel):
             models.CheckConstraint(
                 condition=Q(mock_control__isnull=True) | ~Q(mock_control=models.F("id")),
                 name="secretomebatch_mock_control_not_self",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True) | ~Q(correction_reason=""),
+                name="secretomebatch_correction_has_reason",
             ),
         ]
 

@@ -105,8 +105,19 @@ class QCResult(LabOwnedModel):
     protocol_version = models.ForeignKey(
         "protocols.ProtocolVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    corrects = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="corrections",
+        help_text="The verified result this one corrects (that one is then superseded).",
+    )
+    correction_reason = models.TextField(blank=True, editable=False, help_text="Why the earlier result was corrected.")
 
     class Meta(LabOwnedModel.Meta):
+        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
         ordering = ["batch", "assay", "analyte"]
         verbose_name = "QC result"
         indexes = [models.Index(fields=["batch", "assay"]), models.Index(fields=["lab", "status"])]
@@ -127,6 +138,10 @@ class QCResult(LabOwnedModel):
             models.CheckConstraint(
                 condition=Q(verified_by__isnull=True) | ~Q(verified_by=models.F("performed_by")),
                 name="qcresult_not_verified_by_performer",
+            ),
+            models.CheckConstraint(
+                condition=Q(corrects__isnull=True) | ~Q(correction_reason=""),
+                name="qcresult_correction_has_reason",
             ),
         ]
 

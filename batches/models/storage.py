@@ -84,6 +84,7 @@ class Aliquot(LabOwnedModel):
     )
 
     class Meta(LabOwnedModel.Meta):
+        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
         ordering = ["code"]
         constraints = [
             c.unique_code_per_lab("aliquot"),

@@ -41,6 +41,7 @@ class Study(LabOwnedModel):
     ethics_ref = models.CharField(max_length=120, blank=True, help_text="Animal ethics / clinical trial approval.")
 
     class Meta(LabOwnedModel.Meta):
+        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
         ordering = ["-created_at"]
         verbose_name_plural = "studies"
         constraints = [
@@ -83,6 +84,7 @@ class Administration(LabOwnedModel):
     body_weight_g = models.FloatField(null=True, blank=True, help_text="Body weight at dosing, g (for EU/kg).")
 
     class Meta(LabOwnedModel.Meta):
+        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
         ordering = ["study", "group"]
         constraints = [
             c.in_choices("administration", "dose_unit", choices.DoseUnit),

@@ -7,7 +7,7 @@ transaction (STYLE.md 2–3).
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from batches.choices import BatchStatus
+from batches.choices import QC_NOT_COUNTED, BatchStatus
 from batches.models import BatchEvent, BatchEventKind, SecretomeBatch
 from batches.services.checklist import checklist_release_blockers
 from lims.audit import audit_context
@@ -28,7 +28,7 @@ class ReleaseRefused(ValidationError):
 def batch_release_blockers(*, batch: SecretomeBatch) -> list[str]:
     """Every reason this batch cannot be released now."""
     blockers: list[str] = []
-    unverified = batch.qc_results.exclude(status="verified").exclude(status="rejected")
+    unverified = batch.qc_results.exclude(status="verified").exclude(status__in=QC_NOT_COUNTED)
     for result in unverified.order_by("assay", "analyte"):
         blockers.append(f"QC result '{result}' is not verified yet.")
     if not batch.qc_results.filter(status="verified").exists():

@@ -19,7 +19,7 @@ from batches.services.records import (
     validate_record,
 )
 from lims.audit import audit_context
-from lims.models import Lab, Membership
+from lims.models import Lab, Membership, Role
 from lims.roles import REVIEW_ROLES, WRITE_ROLES, require_role
 from lims.services.signatures import signature_sign
 from lims.signatures import SignatureMeaning
@@ -163,6 +163,69 @@ def qc_result_update(*, result: QCResult, actor, data: dict[str, Any], version: 
         )
 
 
+# What a correction copies from the result it corrects (the rest is computed again or starts afresh).
+_COPIED_FIELDS = (
+    "batch",
+    "assay",
+    "sample",
+    "analyte",
+    "method",
+    "instrument",
+    "value",
+    "unit",
+    "result_text",
+    "performed_on",
+    "performed_by",
+    "reference_batch",
+    "raw_data",
+    "protocol_version",
+)
+CORRECT_ROLES = {Role.TECHNICIAN, Role.REVIEWER}
+
+
+def qc_result_correct(*, result: QCResult, actor, data: dict[str, Any], reason: str) -> QCResult:
+    """A verified result never changes; its correction is a new recorded result linked to it (`corrects`),
+    with the old one's values overlaid with `data`, its outcome judged again and the reason kept with it.
+    The verified result is superseded: it no longer counts, and the correction is reviewed like any result."""
+    require_role(actor, result.lab_id, CORRECT_ROLES, "Correcting a verified QC result")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say why the verified result is corrected."]})
+    with transaction.atomic(), audit_context(actor=actor, reason=reason):
+        locked = QCResult.objects.select_for_update().select_related("batch", "lab").get(pk=result.pk)
+        if locked.status == QCStatus.SUPERSEDED:
+            newer = locked.corrections.order_by("-pk").first()
+            raise RecordLocked(
+                f"This QC result was already corrected (by QC result {newer.pk if newer else '?'}); "
+                "correct the newest version.",
+                current_version=locked.version,
+            )
+        if locked.status != QCStatus.VERIFIED:
+            raise RecordLocked(
+                f"This QC result is {locked.status}; only a verified result is corrected by a new version. "
+                "A result waiting for review is edited directly.",
+                current_version=locked.version,
+            )
+        values = {name: getattr(locked, name) for name in _COPIED_FIELDS} | data
+        _check_links(lab_id=locked.lab_id, values=values)
+        correction = record_create(
+            model=QCResult,
+            lab=locked.lab,
+            actor=actor,
+            data={
+                **values,
+                **_judged(lab_id=locked.lab_id, values=values),
+                "corrects": locked,
+                "correction_reason": reason,
+            },
+            roles=CORRECT_ROLES,
+            reason=reason,
+        )
+        locked.status = QCStatus.SUPERSEDED
+        save_record(locked, update_fields=["status", "updated_at"])
+        return correction
+
+
 def _review(*, result: QCResult, actor, action: str) -> QCResult:
     locked = QCResult.objects.select_for_update().get(pk=result.pk)
     if actor.pk in {locked.performed_by_id, locked.created_by_id}:
@@ -181,8 +244,10 @@ def qc_result_verify(
         locked = _review(result=result, actor=actor, action="verifies")
         if locked.status == QCStatus.VERIFIED:
             return locked
-        if locked.status == QCStatus.REJECTED:
-            raise RecordLocked("This QC result was rejected; it cannot be verified.", current_version=locked.version)
+        if locked.status in {QCStatus.REJECTED, QCStatus.SUPERSEDED}:
+            raise RecordLocked(
+                f"This QC result is {locked.status}; it cannot be verified.", current_version=locked.version
+            )
         locked.status = QCStatus.VERIFIED
         locked.verified_by = actor
         locked.verified_at = timezone.now()
@@ -214,9 +279,9 @@ def qc_result_reject(*, result: QCResult, actor, reason: str, password: str, req
         locked = _review(result=result, actor=actor, action="rejects")
         if locked.status == QCStatus.REJECTED:
             return locked
-        if locked.status == QCStatus.VERIFIED:
+        if locked.status in {QCStatus.VERIFIED, QCStatus.SUPERSEDED}:
             raise RecordLocked(
-                "This QC result is already verified; it cannot be rejected.", current_version=locked.version
+                f"This QC result is already {locked.status}; it cannot be rejected.", current_version=locked.version
             )
         locked.status = QCStatus.REJECTED
         save_record(locked, update_fields=["status", "updated_at"])

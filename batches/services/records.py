@@ -32,10 +32,11 @@ from batches.models import (
     PrimingAgent,
     PrimingCondition,
     ProcessingStep,
+    QCResult,
     QCSpecification,
     SecretomeBatch,
 )
-from lims.audit import audit_context
+from lims.audit import audit_context, audit_reason
 from lims.models import Lab
 from lims.roles import WRITE_ROLES, require_role
 from protocols.models import ProtocolVersion, VersionStatus
@@ -298,6 +299,18 @@ def _locked_reason(instance: models.Model) -> str | None:
     return None
 
 
+def _submitted_batch(instance: models.Model, data: dict[str, Any]) -> SecretomeBatch | None:
+    """The submitted batch this row is (or belongs to, or is being moved to), if any: changing it needs a reason."""
+    if isinstance(instance, SecretomeBatch):
+        return instance if instance.status == BatchStatus.SUBMITTED else None
+    if isinstance(instance, ProcessingStep | Aliquot | QCResult):
+        batch_ids = {instance.batch_id}
+        if isinstance(data.get("batch"), SecretomeBatch):
+            batch_ids.add(data["batch"].pk)
+        return SecretomeBatch.objects.filter(pk__in=batch_ids, status=BatchStatus.SUBMITTED).only("code").first()
+    return None
+
+
 @dataclass
 class ChildRows:
     """Rows owned by the record being written (e.g. a priming condition's agents), replaced as a set.
@@ -386,9 +399,13 @@ def record_update(
     roles: set[str] = WRITE_ROLES,
     reason: str | None = None,
 ) -> Record:
-    """Apply `data` to the row if nobody changed it since `version`; a no-op change writes nothing."""
+    """Apply `data` to the row if nobody changed it since `version`; a no-op change writes nothing.
+
+    A change to a submitted batch, or to a row of one, needs a `reason` (given here or by the enclosing
+    audit context); it is kept with the change in the audit trail."""
     model = type(instance)
     require_role(actor, instance.lab_id, roles, f"Changing a {_model_name(model)}")
+    reason = (reason or audit_reason() or "").strip() or None
     with transaction.atomic(), audit_context(actor=actor, reason=reason):
         locked = _lock(instance)
         check_version(locked, version)
@@ -396,6 +413,11 @@ def record_update(
         if locked_reason:
             raise RecordLocked(locked_reason, current_version=locked.version)
         changed = [name for name, value in data.items() if getattr(locked, name) != value]
+        submitted = _submitted_batch(locked, data) if changed or children else None
+        if submitted is not None and reason is None:
+            raise ValidationError(
+                {"reason": [f"Batch {submitted.code} is submitted for review; say why this change is made."]}
+            )
         _require_pinnable(model=model, lab_id=locked.lab_id, data={name: data[name] for name in changed})
         for name in changed:
             setattr(locked, name, data[name])

@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from batches import models as m
-from batches.choices import Assay, ProductType
+from batches.choices import QC_NOT_COUNTED, Assay, ProductType
 from lims.web import member_required, scoped
 
 COLOUR_BY = {
@@ -18,7 +18,7 @@ COLOUR_BY = {
 def _results(request):
     assay = request.GET.get("assay") or "endotoxin"
     queryset = scoped(m.QCResult.objects.filter(assay=assay, value__isnull=False), request.user).exclude(
-        status="rejected"
+        status__in=QC_NOT_COUNTED
     )
     analyte = request.GET.get("analyte", "")
     if analyte:

@@ -13,6 +13,10 @@ from lims.models import Lab, Membership
 User = get_user_model()
 
 VERSION_HELP = "The version you read. A stale version answers 409 with the current one and changes nothing."
+REASON_HELP = (
+    "Why the record is changed; kept in the audit trail. Required (400 naming `reason`) for a submitted batch "
+    "and for the processing steps, aliquots and QC results of a submitted batch."
+)
 
 
 class LabScopedRelatedField(serializers.PrimaryKeyRelatedField):
@@ -208,12 +212,16 @@ class LabOwnedSerializer(serializers.ModelSerializer):
 
 
 class _VersionRequired:
-    """Even a partial update names the version it was based on."""
+    """Even a partial update names the version it was based on; `reason` is kept aside for the audit trail."""
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "version" not in attrs:
             raise serializers.ValidationError({"version": ["Send the version you read: " + VERSION_HELP]})
-        return super().validate(attrs)
+        reason = attrs.pop("reason", None)
+        attrs = super().validate(attrs)
+        if reason is not None:
+            attrs["reason"] = reason
+        return attrs
 
 
 _UPDATE_SERIALIZERS: dict[type, type] = {}
@@ -232,7 +240,17 @@ def update_serializer_for(serializer_class: type[LabOwnedSerializer]) -> type[La
             "__doc__": serializer_class.__doc__,
             "version": serializers.IntegerField(min_value=1, max_value=2_147_483_647, help_text=VERSION_HELP),
             "lab": serializers.PrimaryKeyRelatedField(read_only=True, help_text="The lab that owns the record."),
-            "Meta": type("Meta", (meta,), {"read_only_fields": (*getattr(meta, "read_only_fields", ()), *create_only)}),
+            "reason": serializers.CharField(
+                write_only=True, required=False, allow_blank=True, max_length=2000, help_text=REASON_HELP
+            ),
+            "Meta": type(
+                "Meta",
+                (meta,),
+                {
+                    "fields": (*meta.fields, "reason"),
+                    "read_only_fields": (*getattr(meta, "read_only_fields", ()), *create_only),
+                },
+            ),
         }
         name = serializer_class.__name__.removesuffix("Serializer") + "UpdateSerializer"
         _UPDATE_SERIALIZERS[serializer_class] = type(name, (_VersionRequired, serializer_class), attrs)

@@ -20,6 +20,7 @@ from lims.api.permissions import LabRolePermission
 from lims.api.renderers import SafeJSONRenderer
 from lims.api.scoping import request_lab_ids, scope_to_labs
 from lims.api.serializers import HistoryEventSerializer, update_serializer_for
+from lims.audit import audit_context
 from lims.models import Lab
 from lims.roles import WRITE_ROLES
 
@@ -99,7 +100,10 @@ class LabOwnedViewSet(LabScopedReadOnlyViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version")
-        instance = self.update_record(instance=instance, data=data, version=version)
+        reason = data.pop("reason", "").strip()
+        # The reason reaches record_update through the audit context, whichever service the viewset calls.
+        with audit_context(actor=request.user, reason=reason or None):
+            instance = self.update_record(instance=instance, data=data, version=version)
         return self.respond_with(instance)
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:

@@ -1,5 +1,6 @@
 """Every change lands in the append-only, trigger-based history, with the acting user."""
 
+import pgtrigger
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
@@ -53,7 +54,7 @@ def test_a_bulk_create_of_batches_is_recorded_with_the_acting_user(technician, l
 def test_a_delete_is_recorded_too(technician, lab):
     donor = f.DonorFactory(lab=lab)
     donor_id = donor.pk
-    with audit_context(actor=technician, reason="entered twice"):
+    with audit_context(actor=technician, reason="entered twice"), pgtrigger.ignore("batches.Donor:never_deleted"):
         donor.delete()
     labels = [label for label, _ in _history_contexts(type(donor), pgh_obj_id=donor_id)]
     assert labels == ["insert", "delete"]
