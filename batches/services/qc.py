@@ -295,11 +295,3 @@ def qc_result_reject(*, result: QCResult, actor, reason: str, password: str, req
         )
         locked.refresh_from_db(fields=["version"])
         return locked
-        if locked.status == QCStatus.VERIFIED:
-            raise RecordLocked(
-                "This QC result is already verified; it cannot be rejected.", current_version=locked.version
-            )
-        locked.status = QCStatus.REJECTED
-        save_record(locked, update_fields=["status", "updated_at"])
-        locked.refresh_from_db(fields=["version"])
-        return locked

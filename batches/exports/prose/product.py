@@ -1,6 +1,7 @@
 """Secretome production, processing, storage, and quality control and characterisation of the product."""
 
 from batches import computations
+from batches.choices import QC_NOT_COUNTED
 from batches.exports import typography as t
 from batches.exports import vocabulary as v
 from batches.exports.prose.common import Context, by_value, codes_text, deviations
@@ -456,7 +457,7 @@ def _specification(result: dict) -> str:
 def quality_control(ctx: Context) -> list[str]:
     m = ctx.markers
     rows = ctx.products
-    results = [(b["code"], r) for b in rows for r in b["qc"] if r["status"] != "rejected"]
+    results = [(b["code"], r) for b in rows for r in b["qc"] if r["status"] not in QC_NOT_COUNTED]
     by_assay: dict[str, list[tuple[str, dict]]] = {}
     for code, result in results:
         by_assay.setdefault(result["assay"], []).append((code, result))

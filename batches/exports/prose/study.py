@@ -1,6 +1,7 @@
 """Dose and administration, outcomes and statistics — for a study's use of the batches."""
 
 from batches import computations
+from batches.choices import QC_NOT_COUNTED
 from batches.exports import typography as t
 from batches.exports import vocabulary as v
 from batches.exports.prose.common import Context
@@ -43,7 +44,7 @@ def _ratios(batch: dict) -> dict:
         "cell_equivalents": computations.cell_equivalents_per_ml(batch["cells_at_start"], batch["final_volume_ml"])
     }
     for result in batch["qc"]:
-        if result["status"] == "rejected" or result["value"] is None:
+        if result["status"] in QC_NOT_COUNTED or result["value"] is None:
             continue
         if result["assay"] == "particle_concentration" and result["unit"] == "particles/mL":
             ratios.setdefault("particles", result["value"])
