@@ -38,7 +38,7 @@ class Command(AuditedCommand):
             seeder = DemoSeeder()
             seeder.run()
         self.stdout.write(self.style.SUCCESS("Demo data ready in lab 'Demo Lab'."))
-        self.stdout.write("Sign in at http://127.0.0.1:8000/admin/ with:")
+        self.stdout.write("Sign in at http://127.0.0.1:8000/ (the Django admin is at /admin/) with:")
         for username, _first, _last, role in DEMO_USERS:
             self.stdout.write(f"  {username:<8} / {DEMO_PASSWORD}   ({Role(role).label})")
 
