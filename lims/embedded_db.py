@@ -24,7 +24,9 @@ def embedded_database_settings(pgdata: Path) -> dict:
         warnings.simplefilter("ignore")
         import pgserver
 
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # pgserver creates the folder without exist_ok, outside its lock: two processes starting at once on a
+    # fresh checkout would race on that mkdir. Create it here, where a second creator is harmless.
+    pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     uri = server.get_uri()
     socket_dir = parse_qs(urlparse(uri).query)["host"][0]
