@@ -109,6 +109,10 @@ def _completeness(ctx: Context, digest: str) -> list[str]:
     rest = ctx.markers.remaining()
     if rest:
         sentences.append(t.sentence(f"Also not recorded: {rest}"))
+    signed = ctx.snapshot.get("signatures") or []
+    if signed:
+        listed = "; ".join(f"{row['record']}: {row['signature']}" for row in signed)
+        sentences.append(t.sentence(f"Electronic signatures on these records: {listed}"))
     sentences.append(t.sentence(f"This text was generated from records with fingerprint {digest}"))
     return [" ".join(sentences)]
 

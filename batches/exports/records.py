@@ -460,7 +460,7 @@ def snapshot(*, batches: list[SecretomeBatch], study: Study | None = None) -> di
     cell_lines = [_cell_line(line, passages.get(line.code, [])) for line in line_rows]
     donors = {line.donor.code: line.donor for line in line_rows}
     primings = {batch.priming.name: batch.priming for batch in batches if batch.priming_id}
-    return {
+    data = {
         "batches": [_batch(batch) for batch in batches],
         "cell_lines": cell_lines,
         "donors": [_donor(donors[code]) for code in sorted(donors)],
@@ -468,6 +468,39 @@ def snapshot(*, batches: list[SecretomeBatch], study: Study | None = None) -> di
         "protocols": [_protocol(version) for version in protocol_versions(batches)],
         "study": None if study is None else _study(study),
     }
+    signatures = _signatures(batches)
+    if signatures:
+        # Only when there are any, so records without signatures keep the fingerprint they always had.
+        data["signatures"] = signatures
+    return data
+
+
+def _signatures(batches: list[SecretomeBatch]) -> list[dict]:
+    """Electronic signatures on the batches and their QC results, as printed with the record (two queries)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from lims.signatures import Signature, signature_manifestation
+
+    codes = {batch.pk: batch.code for batch in batches}
+    results = {result.pk: (codes[batch.pk], str(result)) for batch in batches for result in batch.qc_results.all()}
+    wanted = [
+        (ContentType.objects.get_for_model(SecretomeBatch), codes, lambda pk: (codes[pk], f"batch {codes[pk]}")),
+        (
+            ContentType.objects.get_for_model(QCResult),
+            results,
+            lambda pk: (results[pk][0], f"QC result {results[pk][1]}"),
+        ),
+    ]
+    rows = []
+    for content_type, ids, describe in wanted:
+        if not ids:
+            continue
+        for signature in Signature.objects.filter(content_type=content_type, object_id__in=list(ids)).order_by(
+            "signed_at", "pk"
+        ):
+            batch_code, record = describe(signature.object_id)
+            rows.append({"batch": batch_code, "record": record, "signature": signature_manifestation(signature)})
+    return rows
 
 
 def study_batches(study: Study) -> list[SecretomeBatch]:
