@@ -7,6 +7,20 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models
 
 from batches import models as m
+from batches.fields import (
+    AGENT_FIELDS,
+    ALIQUOT_FIELDS,
+    BATCH_PRODUCTION_FIELDS,
+    BATCH_START_FIELDS,
+    CELL_LINE_FIELDS,
+    DIFFERENTIATION_FIELDS,
+    DONOR_FIELDS,
+    IMMUNOPHENOTYPE_FIELDS,
+    PASSAGE_FIELDS,
+    PRIMING_FIELDS,
+    PROCESSING_FIELDS,
+    QC_FIELDS,
+)
 from batches.services.records import explain_constraint
 from lims.web import scoped
 
@@ -97,148 +111,6 @@ def form_for(model: type[models.Model], fields: list[str]) -> type[LabScopedForm
     meta = type("Meta", (), {"model": model, "fields": fields})
     return type(f"{model.__name__}Form", (LabScopedForm,), {"Meta": meta})
 
-
-DONOR_FIELDS = [
-    "code",
-    "species",
-    "tissue_source",
-    "anatomical_site",
-    "sex",
-    "age_years",
-    "health_status",
-    "health_details",
-    "pooled",
-    "n_donors",
-    "supplier",
-    "catalogue_number",
-    "lot",
-    "ethics_approval_ref",
-    "consent_obtained",
-    "genetically_modified",
-    "modification_details",
-]
-CELL_LINE_FIELDS = [
-    "code",
-    "donor",
-    "isolation_method",
-    "isolation_enzyme",
-    "isolation_enzyme_mg_per_ml",
-    "isolation_digestion_min",
-    "isolation_details",
-    "isolated_on",
-    "basal_medium",
-    "basal_medium_details",
-    "antibiotics",
-    "supplement",
-    "supplement_percent",
-    "supplement_lot",
-    "heparin_u_per_ml",
-    "culture_format",
-    "culture_format_details",
-    "plastic_adherent",
-    "protocol_version",
-]
-PASSAGE_FIELDS = [
-    "cell_line",
-    "parent",
-    "number",
-    "started_on",
-    "harvested_on",
-    "vessel",
-    "area_cm2",
-    "cells_seeded",
-    "cells_harvested",
-    "viability_percent",
-    "confluence_percent",
-    "temperature_c",
-    "co2_percent",
-    "o2_percent",
-    "mycoplasma_result",
-    "protocol_version",
-]
-PRIMING_FIELDS = [
-    "name",
-    "kind",
-    "o2_percent",
-    "duration_h",
-    "device",
-    "three_d_system",
-    "washout",
-    "washes",
-    "delay_to_conditioning_h",
-    "protocol_version",
-]
-BATCH_START_FIELDS = ["code", "passage", "priming", "product_type", "intended_use", "protocol_version"]
-BATCH_PRODUCTION_FIELDS = [
-    "confluence_start_percent",
-    "cells_at_start",
-    "conditioning_medium",
-    "conditioning_medium_details",
-    "serum_free",
-    "serum_percent",
-    "ev_depletion_method",
-    "conditioning_volume_ml",
-    "conditioning_time_h",
-    "conditioning_o2_percent",
-    "harvest_viability_percent",
-    "harvest_viable_cells",
-    "collected_at",
-    "final_volume_ml",
-    "mock_control",
-    "ev_track_id",
-    "data_repository_ids",
-]
-PROCESSING_FIELDS = [
-    "order",
-    "kind",
-    "g_force",
-    "duration_min",
-    "temperature_c",
-    "rotor",
-    "k_factor",
-    "pore_size_um",
-    "mwco_kda",
-    "concentration_factor",
-    "final_volume_ml",
-    "lyoprotectant",
-    "lyoprotectant_mm",
-    "lyophilisation_cycle",
-    "residual_moisture_percent",
-    "reconstitution",
-    "reconstitution_volume_ml",
-    "details",
-    "protocol_version",
-]
-ALIQUOT_FIELDS = [
-    "code",
-    "volume_ul",
-    "container",
-    "buffer",
-    "state",
-    "temperature_c",
-    "location",
-    "position",
-    "stored_at",
-    "freeze_thaw_count",
-    "protocol_version",
-]
-QC_FIELDS = [
-    "assay",
-    "sample",
-    "analyte",
-    "method",
-    "instrument",
-    "value",
-    "unit",
-    "result_text",
-    "performed_on",
-    "reference_batch",
-    "raw_data",
-    "protocol_version",
-]
-IMMUNOPHENOTYPE_FIELDS = ["marker", "percent_positive", "passage_number", "measured_on", "primed_with_ifng"]
-DIFFERENTIATION_FIELDS = ["lineage", "result", "method", "passage_number", "assessed_on"]
-AGENT_FIELDS = ["agent", "concentration", "concentration_unit", "exposure", "exposure_unit", "supplier"]
 
 DonorForm = form_for(m.Donor, DONOR_FIELDS)
 CellLineForm = form_for(m.CellLine, CELL_LINE_FIELDS)

@@ -6,6 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from batches import choices
+from batches import fields as recorded
 from batches.computations import cumulative_population_doublings
 from batches.models import (
     Administration,
@@ -43,47 +44,19 @@ class DonorSerializer(LabOwnedSerializer):
 
     class Meta(LabOwnedSerializer.Meta):
         model = Donor
-        fields = (
-            *COMMON,
-            "code",
-            "species",
-            "tissue_source",
-            "tissue_group",
-            "anatomical_site",
-            "sex",
-            "age_years",
-            "health_status",
-            "health_details",
-            "pooled",
-            "n_donors",
-            "supplier",
-            "catalogue_number",
-            "lot",
-            "ethics_approval_ref",
-            "consent_obtained",
-            "genetically_modified",
-            "modification_details",
-        )
+        fields = (*COMMON, *recorded.DONOR_FIELDS, "tissue_group")
 
 
 class ImmunophenotypeSerializer(LabOwnedSerializer):
     class Meta(LabOwnedSerializer.Meta):
         model = Immunophenotype
-        fields = (
-            *COMMON,
-            "cell_line",
-            "marker",
-            "percent_positive",
-            "passage_number",
-            "measured_on",
-            "primed_with_ifng",
-        )
+        fields = (*COMMON, "cell_line", *recorded.IMMUNOPHENOTYPE_FIELDS)
 
 
 class DifferentiationSerializer(LabOwnedSerializer):
     class Meta(LabOwnedSerializer.Meta):
         model = Differentiation
-        fields = (*COMMON, "cell_line", "lineage", "result", "method", "passage_number", "assessed_on")
+        fields = (*COMMON, "cell_line", *recorded.DIFFERENTIATION_FIELDS)
 
 
 class CellLineSerializer(LabOwnedSerializer):
@@ -96,30 +69,7 @@ class CellLineSerializer(LabOwnedSerializer):
 
     class Meta(LabOwnedSerializer.Meta):
         model = CellLine
-        fields = (
-            *COMMON,
-            "donor",
-            "code",
-            "isolation_method",
-            "isolation_enzyme",
-            "isolation_enzyme_mg_per_ml",
-            "isolation_digestion_min",
-            "isolation_details",
-            "isolated_on",
-            "basal_medium",
-            "basal_medium_details",
-            "antibiotics",
-            "supplement",
-            "supplement_percent",
-            "supplement_lot",
-            "heparin_u_per_ml",
-            "culture_format",
-            "culture_format_details",
-            "plastic_adherent",
-            "protocol_version",
-            "immunophenotypes",
-            "differentiations",
-        )
+        fields = (*COMMON, *recorded.CELL_LINE_FIELDS, "immunophenotypes", "differentiations")
 
 
 class PassageSerializer(LabOwnedSerializer):
@@ -134,22 +84,7 @@ class PassageSerializer(LabOwnedSerializer):
         model = Passage
         fields = (
             *COMMON,
-            "cell_line",
-            "parent",
-            "number",
-            "started_on",
-            "harvested_on",
-            "vessel",
-            "area_cm2",
-            "cells_seeded",
-            "cells_harvested",
-            "viability_percent",
-            "confluence_percent",
-            "temperature_c",
-            "co2_percent",
-            "o2_percent",
-            "mycoplasma_result",
-            "protocol_version",
+            *recorded.PASSAGE_FIELDS,
             "seeding_density_per_cm2",
             "population_doublings",
             "cumulative_population_doublings",
@@ -267,29 +202,7 @@ class BatchSerializer(LabOwnedSerializer):
 class ProcessingStepSerializer(LabOwnedSerializer):
     class Meta(LabOwnedSerializer.Meta):
         model = ProcessingStep
-        fields = (
-            *COMMON,
-            "batch",
-            "order",
-            "kind",
-            "g_force",
-            "duration_min",
-            "temperature_c",
-            "rotor",
-            "k_factor",
-            "pore_size_um",
-            "mwco_kda",
-            "concentration_factor",
-            "final_volume_ml",
-            "lyoprotectant",
-            "lyoprotectant_mm",
-            "lyophilisation_cycle",
-            "residual_moisture_percent",
-            "reconstitution",
-            "reconstitution_volume_ml",
-            "details",
-            "protocol_version",
-        )
+        fields = (*COMMON, "batch", *recorded.PROCESSING_FIELDS)
 
 
 class StorageLocationSerializer(LabOwnedSerializer):
@@ -303,22 +216,7 @@ class StorageLocationSerializer(LabOwnedSerializer):
 class AliquotSerializer(LabOwnedSerializer):
     class Meta(LabOwnedSerializer.Meta):
         model = Aliquot
-        fields = (
-            *COMMON,
-            "batch",
-            "code",
-            "volume_ul",
-            "container",
-            "buffer",
-            "state",
-            "temperature_c",
-            "location",
-            "position",
-            "stored_at",
-            "freeze_thaw_count",
-            "status",
-            "protocol_version",
-        )
+        fields = (*COMMON, "batch", *recorded.ALIQUOT_FIELDS, "status")
 
 
 class QCSpecificationSerializer(LabOwnedSerializer):
@@ -352,25 +250,14 @@ class QCResultSerializer(LabOwnedSerializer):
         fields = (
             *COMMON,
             "batch",
-            "assay",
-            "sample",
-            "analyte",
-            "method",
-            "instrument",
-            "value",
-            "unit",
-            "result_text",
-            "performed_on",
+            *recorded.QC_FIELDS,
             "performed_by",
             "specification",
             "outcome",
-            "reference_batch",
             "acceptance_justification",
             "status",
             "verified_by",
             "verified_at",
-            "raw_data",
-            "protocol_version",
             "corrects",
             "correction_reason",
         )
