@@ -24,13 +24,12 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
-
-import psycopg
-from psycopg import sql
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from benchmarks import database  # noqa: E402  (needs the project on sys.path)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lims.settings")
 
 BENCH_DATABASE = "lims_bench_api"
@@ -58,50 +57,6 @@ HAND_WRITTEN_PAGE = """
     ORDER BY b.created_at DESC, b.id DESC
     LIMIT %(limit)s
 """
-
-
-def _server() -> dict:
-    from lims.env import env_database
-
-    database = env_database("DATABASE_URL")
-    if database is None:
-        from lims.embedded_db import embedded_database_settings
-
-        database = embedded_database_settings(BASE_DIR / "var" / "pgdata")
-    return database
-
-
-def _conninfo(database: dict, name: str) -> dict:
-    info = {"dbname": name, "user": database.get("USER") or None, "password": database.get("PASSWORD") or None}
-    info.update(
-        {key: database[setting] for key, setting in (("host", "HOST"), ("port", "PORT")) if database.get(setting)}
-    )
-    return {key: value for key, value in info.items() if value is not None}
-
-
-def _url(database: dict, name: str) -> str:
-    user = quote(database.get("USER") or "", safe="")
-    password = quote(database.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-    host = database.get("HOST") or ""
-    if host.startswith("/"):
-        return f"postgres://{credentials}/{quote(f'{host}/{name}', safe='')}"
-    port = f":{database['PORT']}" if database.get("PORT") else ""
-    return f"postgres://{credentials}{host}{port}/{name}"
-
-
-def _create_database(database: dict, *, drop: bool) -> None:
-    with psycopg.connect(**_conninfo(database, "postgres"), autocommit=True) as conn:
-        if drop:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
-
-
-def _drop_database(database: dict) -> None:
-    with psycopg.connect(**_conninfo(database, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
 
 
 def _fill(n: int):
@@ -233,9 +188,8 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help="drop a kept database first")
     args = parser.parse_args()
 
-    server = _server()
-    _create_database(server, drop=args.fresh)
-    os.environ["DATABASE_URL"] = _url(server, BENCH_DATABASE)
+    server = database.server()
+    os.environ["DATABASE_URL"] = database.create_database(server, BENCH_DATABASE, drop=args.fresh)
 
     import django
 
@@ -288,7 +242,7 @@ def main() -> None:
     finally:
         connection.close()
         if not args.keep:
-            _drop_database(server)
+            database.drop_database(server, BENCH_DATABASE)
             print(f"database {BENCH_DATABASE} dropped")
 
 

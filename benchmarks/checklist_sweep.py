@@ -24,53 +24,16 @@ import random
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
-
-import psycopg
-from psycopg import sql
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from benchmarks import database  # noqa: E402  (needs the project on sys.path)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lims.settings")
 
 BENCH_DATABASE = "lims_bench_checklist"
 PRODUCT_MIX = ["CM", "CM", "CM", "EV", "EV", "CONC", "EVD", "LYO"]
-
-
-def _server() -> dict:
-    """Connection settings of the server to create the benchmark database on."""
-    from lims.env import env_database
-
-    database = env_database("DATABASE_URL")
-    if database is None:
-        from lims.embedded_db import embedded_database_settings
-
-        database = embedded_database_settings(BASE_DIR / "var" / "pgdata")
-    return database
-
-
-def _conninfo(database: dict, name: str) -> dict:
-    info = {"dbname": name, "user": database.get("USER") or None, "password": database.get("PASSWORD") or None}
-    info.update({k: database[K] for k, K in (("host", "HOST"), ("port", "PORT")) if database.get(K)})
-    return {k: v for k, v in info.items() if v is not None}
-
-
-def _url(database: dict, name: str) -> str:
-    user = quote(database.get("USER") or "", safe="")
-    password = quote(database.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-    host = database.get("HOST") or ""
-    if host.startswith("/"):
-        return f"postgres://{credentials}/{quote(f'{host}/{name}', safe='')}"
-    port = f":{database['PORT']}" if database.get("PORT") else ""
-    return f"postgres://{credentials}{host}{port}/{name}"
-
-
-def _recreate(database: dict, *, drop_only: bool = False) -> None:
-    with psycopg.connect(**_conninfo(database, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
 
 
 class Filler:
@@ -376,9 +339,8 @@ def main() -> None:
     if args.n < 1 or args.chunk_size < 1:
         parser.error("--n and --chunk-size must be at least 1")
 
-    server = _server()
-    _recreate(server)
-    os.environ["DATABASE_URL"] = _url(server, BENCH_DATABASE)
+    server = database.server()
+    os.environ["DATABASE_URL"] = database.create_database(server, BENCH_DATABASE, drop=True)
     os.environ.pop("CELERY_BROKER_URL", None)
     try:
         import django
@@ -432,7 +394,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            _recreate(server, drop_only=True)
+            database.drop_database(server, BENCH_DATABASE)
 
 
 if __name__ == "__main__":

@@ -23,52 +23,16 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import quote
-
-import psycopg
-from psycopg import sql
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+
+from benchmarks import database  # noqa: E402  (needs the project on sys.path)
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lims.settings")
 
 BENCH_DATABASE = "lims_bench_methods"
 PRODUCTS = ["CM", "CM", "EV", "LYO", "CONC"]
-
-
-def _server() -> dict:
-    from lims.env import env_database
-
-    database = env_database("DATABASE_URL")
-    if database is None:
-        from lims.embedded_db import embedded_database_settings
-
-        database = embedded_database_settings(BASE_DIR / "var" / "pgdata")
-    return database
-
-
-def _conninfo(database: dict, name: str) -> dict:
-    info = {"dbname": name, "user": database.get("USER") or None, "password": database.get("PASSWORD") or None}
-    info.update({k: database[K] for k, K in (("host", "HOST"), ("port", "PORT")) if database.get(K)})
-    return {k: v for k, v in info.items() if v is not None}
-
-
-def _url(database: dict, name: str) -> str:
-    user = quote(database.get("USER") or "", safe="")
-    password = quote(database.get("PASSWORD") or "", safe="")
-    credentials = f"{user}:{password}@" if password else f"{user}@" if user else ""
-    host = database.get("HOST") or ""
-    if host.startswith("/"):
-        return f"postgres://{credentials}/{quote(f'{host}/{name}', safe='')}"
-    port = f":{database['PORT']}" if database.get("PORT") else ""
-    return f"postgres://{credentials}{host}{port}/{name}"
-
-
-def _recreate(database: dict, *, drop_only: bool = False) -> None:
-    with psycopg.connect(**_conninfo(database, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DATABASE)))
-        if not drop_only:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DATABASE)))
 
 
 def build_study(n: int):
@@ -155,9 +119,8 @@ def main() -> None:
     if args.n < 1 or args.repeat < 1:
         parser.error("--n and --repeat must be at least 1")
 
-    server = _server()
-    _recreate(server)
-    os.environ["DATABASE_URL"] = _url(server, BENCH_DATABASE)
+    server = database.server()
+    os.environ["DATABASE_URL"] = database.create_database(server, BENCH_DATABASE, drop=True)
     import django
 
     django.setup()
@@ -219,7 +182,7 @@ def main() -> None:
     finally:
         connection.close()
         if not args.keep:
-            _recreate(server, drop_only=True)
+            database.drop_database(server, BENCH_DATABASE)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from lims import audit_chain
+from lims.database import settings_conninfo
 from lims.env import env_str
 
 MANIFEST_FORMAT = "secretome-lims-backup/1"
@@ -90,18 +91,6 @@ def pg_tool(name: str, *, server_major: int, at_least: int | None = None) -> tup
 
 
 # --- Connections ---------------------------------------------------------------------------------
-
-
-def settings_conninfo(settings_dict: dict) -> dict:
-    """libpq parameters of a Django DATABASES entry (a unix-socket directory works as host)."""
-    params = {
-        "dbname": settings_dict["NAME"],
-        "user": settings_dict.get("USER") or None,
-        "password": settings_dict.get("PASSWORD") or None,
-        "host": settings_dict.get("HOST") or None,
-        "port": str(settings_dict["PORT"]) if settings_dict.get("PORT") else None,
-    }
-    return {key: value for key, value in params.items() if value is not None}
 
 
 def url_conninfo(url: str) -> dict:
