@@ -72,3 +72,88 @@ def never_deleted() -> pgtrigger.Protect:
 
 def unique_code_per_lab(model: str, field: str = "code") -> models.UniqueConstraint:
     return models.UniqueConstraint(fields=["lab", field], name=f"{model}_{field}_unique_per_lab")
+
+
+APPEND_ONLY = "append_only"
+
+
+def append_only() -> pgtrigger.Protect:
+    """Lifecycle logs only grow: the database refuses an UPDATE or DELETE of a written event."""
+    return pgtrigger.Protect(name=APPEND_ONLY, operation=pgtrigger.Update | pgtrigger.Delete)
+
+
+def final_once(*, name: str, final: tuple[str, ...], way_out: tuple[str, str]) -> pgtrigger.Trigger:
+    """A record in a `final` status never changes, except the one step of its correction path.
+
+    `way_out` is (from_status, to_status), e.g. released → retired: that step may change the status
+    (and the bookkeeping `updated_at`/`version`), nothing else in the row.
+    """
+    source, target = way_out
+    unchanged = (
+        "(to_jsonb(NEW) - ARRAY['status', 'updated_at', 'version']) "
+        "= (to_jsonb(OLD) - ARRAY['status', 'updated_at', 'version'])"
+    )
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Update,
+        condition=pgtrigger.Q(old__status__in=list(final)),
+        func=(
+            f"IF OLD.status = '{source}' AND NEW.status = '{target}' AND {unchanged} THEN RETURN NEW; END IF; "
+            "RAISE EXCEPTION '% row % is %: it cannot be changed; it is corrected by a new record', "
+            "TG_TABLE_NAME, OLD.id, OLD.status USING ERRCODE = 'check_violation';"
+        ),
+    )
+
+
+SAME_LAB = "same_lab"
+
+
+def _lab_column(model) -> str | None:
+    """The column holding the row's lab, if the model is lab-owned (works on migration-state models too)."""
+    for field in model._meta.concrete_fields:
+        if field.name == "lab" and field.is_relation and field.related_model._meta.label_lower == "lims.lab":
+            return field.column
+    return None
+
+
+class SameLab(pgtrigger.Trigger):
+    """Every foreign key of a lab-owned row points at a row of the same lab, and a row's lab never changes.
+
+    The function is generated from the model's foreign keys when the trigger is compiled, so a new
+    foreign key shows up in `makemigrations`. `exempt` names links that cross labs on purpose.
+    """
+
+    def __init__(self, *, name: str = SAME_LAB, exempt: tuple[str, ...] = ()):
+        self.exempt = tuple(exempt)
+        super().__init__(name=name, when=pgtrigger.Before, operation=pgtrigger.Insert | pgtrigger.Update)
+
+    def lab_links(self, model) -> list[tuple[str, str, str, str]]:
+        """(column, target table, target key column, target lab column) for each checked foreign key."""
+        links = []
+        for field in model._meta.concrete_fields:
+            if not field.is_relation or not field.many_to_one or field.name in ("lab", *self.exempt):
+                continue
+            target_lab = _lab_column(field.related_model)
+            if target_lab is None:
+                continue
+            target = field.target_field
+            links.append((field.column, field.related_model._meta.db_table, target.column, target_lab))
+        return links
+
+    def get_func(self, model) -> str:
+        lab = _lab_column(model)
+        parts = [
+            f"IF TG_OP = 'UPDATE' AND NEW.{lab} IS DISTINCT FROM OLD.{lab} THEN "
+            "RAISE EXCEPTION '% row %: its lab cannot change', TG_TABLE_NAME, OLD.id "
+            "USING ERRCODE = 'check_violation'; END IF;"
+        ]
+        for column, table, key, target_lab in self.lab_links(model):
+            parts.append(
+                f'IF NEW."{column}" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "{table}" '
+                f'WHERE "{key}" = NEW."{column}" AND "{target_lab}" IS NOT DISTINCT FROM NEW."{lab}") THEN '
+                f"RAISE EXCEPTION '%.{column} = % points at a row of another lab', TG_TABLE_NAME, NEW.\"{column}\" "
+                "USING ERRCODE = 'check_violation'; END IF;"
+            )
+        parts.append("RETURN NEW;")
+        return " ".join(parts)

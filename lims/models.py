@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from lims.audit import tracked
+from lims.constraints import SameLab
 
 
 class Role(models.TextChoices):
@@ -76,7 +77,8 @@ class LabOwnedModel(models.Model):
                 when=pgtrigger.Before,
                 operation=pgtrigger.Update,
                 func="NEW.version := OLD.version + 1; RETURN NEW;",
-            )
+            ),
+            SameLab(),
         ]
 
 

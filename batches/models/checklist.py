@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
 
+from lims import constraints as c
 from lims.audit import tracked
 
 
@@ -28,6 +29,7 @@ class ChecklistReport(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["batch", "-created_at"]), models.Index(fields=["study", "-created_at"])]
+        triggers = [c.SameLab()]
         constraints = [
             models.UniqueConstraint(fields=["fingerprint"], name="checklistreport_fingerprint_unique"),
             models.CheckConstraint(

@@ -82,7 +82,11 @@ class SecretomeBatch(LabOwnedModel):
     correction_reason = models.TextField(blank=True, editable=False, help_text="Why the earlier batch was corrected.")
 
     class Meta(LabOwnedModel.Meta):
-        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
+        triggers = [
+            *LabOwnedModel.Meta.triggers,
+            c.never_deleted(),
+            c.final_once(name="released_is_final", final=("released", "retired"), way_out=("released", "retired")),
+        ]
         ordering = ["-created_at"]
         verbose_name = "secretome batch"
         verbose_name_plural = "secretome batches"
@@ -154,6 +158,7 @@ class BatchEvent(models.Model):
     class Meta:
         ordering = ["batch", "at"]
         indexes = [models.Index(fields=["batch", "at"])]
+        triggers = [c.append_only(), c.SameLab()]
 
     def __str__(self) -> str:
         return f"{self.batch} {self.kind} {self.at:%Y-%m-%d %H:%M}"

@@ -119,7 +119,13 @@ class QCResult(LabOwnedModel):
     correction_reason = models.TextField(blank=True, editable=False, help_text="Why the earlier result was corrected.")
 
     class Meta(LabOwnedModel.Meta):
-        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
+        triggers = [
+            *LabOwnedModel.Meta.triggers,
+            c.never_deleted(),
+            c.final_once(
+                name="verified_is_final", final=("verified", "superseded"), way_out=("verified", "superseded")
+            ),
+        ]
         ordering = ["batch", "assay", "analyte"]
         verbose_name = "QC result"
         indexes = [models.Index(fields=["batch", "assay"]), models.Index(fields=["lab", "status"])]

@@ -132,6 +132,7 @@ class AliquotEvent(LabOwnedModel):
 
     class Meta(LabOwnedModel.Meta):
         ordering = ["aliquot", "at"]
+        triggers = [*LabOwnedModel.Meta.triggers, c.append_only()]
         constraints = [
             c.in_choices("aliquotevent", "kind", choices.AliquotEventKind),
             *c.positive("aliquotevent", "volume_ul"),

@@ -62,7 +62,12 @@ class DemoSeeder:
         self._qc(batches)
         self._study(batches)
         seed_protocols(lab=self.lab, tech=self.tech, pi=self.pi)
+        self._sign_off()
         self._checklist_reports()
+
+    def _sign_off(self) -> None:
+        m.QCResult.objects.filter(lab=self.lab, status="recorded", verified_by__isnull=False).update(status="verified")
+        m.SecretomeBatch.objects.filter(pk__in=self.to_release, status="submitted").update(status="released")
 
     def _checklist_reports(self) -> None:
         # Written here, in the seeding transaction, so the demo shows reports even without a worker.
@@ -339,7 +344,8 @@ class DemoSeeder:
                     "operator": self.tech,
                     "mock_control": mock,
                     "data_repository_ids": "ZENODO:10.5281/zenodo.0000001",
-                    "status": "released",
+                    # Released in _sign_off, once its SOPs are pinned: a released batch never changes again.
+                    "status": "submitted",
                 },
             ),
             "ev": self._get(
@@ -391,8 +397,10 @@ class DemoSeeder:
             ),
             "mock": mock,
         }
+        self.to_release = [batches["complete"].pk]
         for key, batch in batches.items():
-            for kind, actor in self._events_for(batch.status):
+            status = "released" if batch.pk in self.to_release else batch.status
+            for kind, actor in self._events_for(status):
                 m.BatchEvent.objects.get_or_create(
                     lab=self.lab, batch=batch, kind=kind, defaults={"actor": actor, "data": {"seed": key}}
                 )
@@ -488,7 +496,8 @@ class DemoSeeder:
             for s in m.QCSpecification.objects.filter(lab=self.lab)
         }
         base = {"performed_by": self.tech, "performed_on": day("2025-02-17")}
-        verified = {"status": "verified", "verified_by": self.pi, "verified_at": moment("2025-02-20T16:00:00")}
+        # Marked verified in _sign_off, once their SOPs are pinned: a verified result never changes again.
+        verified = {"verified_by": self.pi, "verified_at": moment("2025-02-20T16:00:00")}
         common = [
             ("sterility", "", "product", "bact_alert", None, "", "negative", "sterility", "pass"),
             ("endotoxin", "", "product", "lal_kinetic", 0.05, "EU/mL", "", "endotoxin", "pass"),
