@@ -1,11 +1,25 @@
 """The embedded PostgreSQL used when DATABASE_URL is unset.
 
 pgserver ships the PostgreSQL binaries in its wheel. It serialises start-up with an inter-process
-lock and counts handles per process, so runserver's autoreloader, pytest and two commands started
-at once all share one server; the last process to exit stops it.
+lock and lists the processes that use a data folder (`.handle_pids.json` in it), so runserver's
+autoreloader, pytest and two commands started at once all share one server.
+
+The server stops when the last process of the checkout that uses it ends — normally, on Ctrl-C or on
+SIGTERM. pgserver alone stopped it only when every listed process had exited through `atexit`, so a
+process killed outright (runserver's reloader kills its child with SIGKILL on SIGTERM) kept the server
+running forever; here a process that ends drops the listed processes that no longer run and stops the
+server when none is left. `python -m lims.embedded_db stop` (`make stop-db`) stops a leftover one.
 """
 
+import argparse
+import atexit
+import json
 import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
 import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -27,7 +41,9 @@ def embedded_database_settings(pgdata: Path) -> dict:
     # pgserver creates the folder without exist_ok, outside its lock: two processes starting at once on a
     # fresh checkout would race on that mkdir. Create it here, where a second creator is harmless.
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    # cleanup_mode=None: pgserver's own stop needs every user to have exited cleanly; _release decides.
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    _stop_when_the_last_user_ends(server)
     uri = server.get_uri()
     socket_dir = parse_qs(urlparse(uri).query)["host"][0]
     _ensure_database(socket_dir)
@@ -51,3 +67,126 @@ def _ensure_database(socket_dir: str) -> None:
         except (errors.DuplicateDatabase, errors.UniqueViolation):
             # Another process created it between our check and our CREATE.
             logger.debug("database %s created concurrently", DATABASE_NAME)
+
+
+# --- lifetime: the server ends with the last process of this checkout that uses it ---------------------------
+
+
+def _stop_when_the_last_user_ends(server) -> None:
+    if getattr(server, "_lims_release_registered", False):
+        return
+    server._lims_release_registered = True
+    _exit_cleanly_on_sigterm()
+    atexit.register(_release, server)
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM ends the process through SystemExit, so atexit (and _release) runs; handlers others
+    installed (runserver's reloader, Celery, gunicorn) are left in place."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+def _terminate(signum, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _release(server) -> None:
+    with server._lock:
+        users = live_users(server.pgdata, excluding=os.getpid())
+        server.global_process_id_list.put(users)
+        if users:
+            logger.debug("embedded PostgreSQL kept running for processes %s", users)
+            return
+        stop_server(server.pgdata)
+
+
+def live_users(pgdata: Path, *, excluding: int | None = None) -> list[int]:
+    """The processes listed as using the server in pgdata that still run (a reused pid must be a Python)."""
+    import psutil
+
+    listed = pgdata / ".handle_pids.json"
+    pids = json.loads(listed.read_text()) if listed.exists() else []
+    alive = []
+    for pid in pids:
+        if pid == excluding:
+            continue
+        try:
+            process = psutil.Process(pid)
+            if process.status() != psutil.STATUS_ZOMBIE and "python" in process.name().lower():
+                alive.append(pid)
+        except psutil.Error:
+            continue
+    return alive
+
+
+def server_pid(pgdata: Path) -> int | None:
+    """The postmaster's pid when a server runs on pgdata."""
+    import psutil
+
+    pidfile = pgdata / "postmaster.pid"
+    if not pidfile.exists():
+        return None
+    try:
+        pid = int(pidfile.read_text().splitlines()[0])
+    except (ValueError, IndexError):
+        return None
+    return pid if psutil.pid_exists(pid) else None
+
+
+def stop_server(pgdata: Path) -> bool:
+    """Stop the server running on pgdata (fast shutdown: open sessions are ended). False if none ran."""
+    if server_pid(pgdata) is None:
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pgserver import pg_ctl
+    # pgserver runs PostgreSQL as the system user `pgserver` when started by root (initdb refuses root).
+    user = "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=60)
+    except subprocess.CalledProcessError:
+        if server_pid(pgdata) is not None:
+            raise
+    logger.info("embedded PostgreSQL in %s stopped", pgdata)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lims.embedded_db", description=__doc__.split("\n\n")[0])
+    parser.add_argument("action", choices=["stop", "status"])
+    parser.add_argument(
+        "--pgdata",
+        type=Path,
+        default=Path(os.environ.get("LIMS_VAR_DIR") or Path(__file__).resolve().parents[1] / "var") / "pgdata",
+        help="data folder (default: $LIMS_VAR_DIR/pgdata, else ./var/pgdata)",
+    )
+    parser.add_argument("--force", action="store_true", help="stop it even while processes still use it")
+    args = parser.parse_args(argv)
+    pgdata = args.pgdata.expanduser().resolve()
+    pid = server_pid(pgdata)
+    users = live_users(pgdata)
+    if args.action == "status":
+        state = f"running (pid {pid})" if pid else "not running"
+        print(f"embedded PostgreSQL in {pgdata}: {state}; used by {users or 'no process'}")
+        return 0
+    if pid is None:
+        print(f"No embedded PostgreSQL runs in {pgdata}.")
+        return 0
+    if users and not args.force:
+        print(
+            f"The embedded PostgreSQL in {pgdata} is in use by process(es) {', '.join(map(str, users))}; "
+            "stop them first (it then stops by itself), or run again with --force (make stop-db FORCE=1).",
+            file=sys.stderr,
+        )
+        return 1
+    stop_server(pgdata)
+    (pgdata / ".handle_pids.json").unlink(missing_ok=True)
+    print(f"Stopped the embedded PostgreSQL in {pgdata} (pid {pid}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

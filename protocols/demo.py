@@ -1,13 +1,19 @@
 """Demo SOPs for seed_demo: an effective version for every step the demo batches go through, pinned on
-their records, and one approved deviation (the EV batch's shorter ultracentrifugation). Idempotent."""
+their records, and one approved deviation (the EV batch's shorter ultracentrifugation).
 
+Idempotent by the SOP codes: a protocol the lab has (or had under that code) is left as the lab keeps it —
+its versions, drafts and retirements are the lab's. Only records seed_demo created in the same run are pinned
+and checked for deviations."""
+
+from collections import Counter
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from batches import models as m
-from lims.audit import audit_context
+from lims.audit import audit_context, history_model
 from protocols.models import Deviation, DeviationStatus, Protocol, ProtocolVersion, VersionStatus
 from protocols.services import (
     deviation_approve,
@@ -297,20 +303,31 @@ UC_JUSTIFICATION = (
 )
 
 
-def _effective(*, lab, tech, pi, sop: DemoSOP) -> ProtocolVersion:
-    protocol = Protocol.objects.filter(lab=lab, code=sop.code).first() or protocol_create(
-        lab=lab, actor=tech, code=sop.code, title=sop.title, category=sop.category
-    )
-    for number_, spec in enumerate(sop.versions, start=1):
-        version = protocol.versions.filter(number=number_).first() or protocol_version_create_draft(
+def _existing(*, lab, code: str) -> Protocol | None:
+    """The lab's protocol with this code, or the one that had it before the lab renamed it."""
+    found = Protocol.objects.filter(lab=lab, code=code).order_by("pk").first()
+    if found is not None:
+        return found
+    former = history_model(Protocol).objects.filter(lab_id=lab.pk, code=code).values("pgh_obj_id")
+    return Protocol.objects.filter(lab=lab, pk__in=former).order_by("pk").first()
+
+
+def _effective(*, lab, tech, pi, sop: DemoSOP, created: Counter) -> ProtocolVersion | None:
+    protocol = _existing(lab=lab, code=sop.code)
+    if protocol is not None:
+        return protocol.versions.filter(status=VersionStatus.EFFECTIVE).order_by("-number").first()
+    protocol = protocol_create(lab=lab, actor=tech, code=sop.code, title=sop.title, category=sop.category)
+    created["protocols"] += 1
+    for spec in sop.versions:
+        version = protocol_version_create_draft(
             protocol=protocol,
             actor=tech,
             body=spec.body,
             change_summary=spec.change_summary,
             parameters=spec.parameters,
         )
-        if version.status == VersionStatus.DRAFT:
-            _mark_published(version=version, pi=pi)
+        _mark_published(version=version, pi=pi)
+        created["protocol versions"] += 1
     return protocol.versions.get(status=VersionStatus.EFFECTIVE)
 
 
@@ -329,43 +346,55 @@ def _mark_published(*, version: ProtocolVersion, pi) -> None:
         )
 
 
-def _pin(queryset, version: ProtocolVersion) -> None:
-    queryset.filter(protocol_version__isnull=True).update(protocol_version=version)
+# The SOP each kind of demo record follows: (model name, field, value) -> SOP code; None for any value.
+PINS = {
+    ("CellLine", "isolation_method", "enzymatic"): "SOP-ISO-001",
+    ("CellLine", "isolation_method", "explant"): "SOP-ISO-002",
+    ("Passage", None, None): "SOP-EXP-001",
+    ("PrimingCondition", "kind", "cytokine"): "SOP-PRI-001",
+    ("PrimingCondition", "kind", "hypoxia"): "SOP-PRI-002",
+    ("PrimingCondition", "kind", "hypoxia_mimetic"): "SOP-PRI-003",  # "No priming" follows no SOP
+    ("SecretomeBatch", None, None): "SOP-CM-001",
+    ("ProcessingStep", "kind", "centrifugation"): "SOP-PRC-001",
+    ("ProcessingStep", "kind", "filtration"): "SOP-PRC-002",
+    ("ProcessingStep", "kind", "ultracentrifugation"): "SOP-PRC-003",
+    ("ProcessingStep", "kind", "ultrafiltration"): "SOP-PRC-004",
+    ("ProcessingStep", "kind", "lyophilisation"): "SOP-PRC-005",
+    ("Aliquot", "state", "frozen"): "SOP-STO-001",
+    ("Aliquot", "state", "lyophilised"): "SOP-STO-002",
+    **{("QCResult", "assay", assay): code for assay, code in QC_SOP_CODES.items()},
+}
 
 
-def seed_protocols(*, lab, tech, pi) -> None:
-    sops = {sop.code: _effective(lab=lab, tech=tech, pi=pi, sop=sop) for sop in DEMO_SOPS}
+def seed_protocols(*, lab, tech, pi) -> tuple[dict[str, ProtocolVersion | None], Counter, list[str]]:
+    """Create the demo SOPs that are missing. Returns each SOP code's effective version (None when the lab
+    retired it), what was created (kind -> count) and notes on what was unexpected."""
+    created: Counter = Counter()
+    sops = {sop.code: _effective(lab=lab, tech=tech, pi=pi, sop=sop, created=created) for sop in DEMO_SOPS}
+    notes = [f"{code} has no effective version; new demo records do not pin it." for code, v in sops.items() if not v]
+    return sops, created, notes
 
-    lines = m.CellLine.objects.filter(lab=lab)
-    _pin(lines.filter(isolation_method="enzymatic"), sops["SOP-ISO-001"])
-    _pin(lines.filter(isolation_method="explant"), sops["SOP-ISO-002"])
-    _pin(m.Passage.objects.filter(lab=lab), sops["SOP-EXP-001"])
-    primings = m.PrimingCondition.objects.filter(lab=lab)
-    _pin(primings.filter(kind="cytokine"), sops["SOP-PRI-001"])
-    _pin(primings.filter(kind="hypoxia"), sops["SOP-PRI-002"])
-    _pin(primings.filter(kind="hypoxia_mimetic"), sops["SOP-PRI-003"])  # "No priming" follows no SOP
-    batches = m.SecretomeBatch.objects.filter(lab=lab)
-    _pin(batches, sops["SOP-CM-001"])
-    steps = m.ProcessingStep.objects.filter(lab=lab)
-    for kind, code in (
-        ("centrifugation", "SOP-PRC-001"),
-        ("filtration", "SOP-PRC-002"),
-        ("ultracentrifugation", "SOP-PRC-003"),
-        ("ultrafiltration", "SOP-PRC-004"),
-        ("lyophilisation", "SOP-PRC-005"),
-    ):
-        _pin(steps.filter(kind=kind), sops[code])
-    aliquots = m.Aliquot.objects.filter(lab=lab)
-    _pin(aliquots.filter(state="frozen"), sops["SOP-STO-001"])
-    _pin(aliquots.filter(state="lyophilised"), sops["SOP-STO-002"])
-    results = m.QCResult.objects.filter(lab=lab)
-    for assay, code in QC_SOP_CODES.items():
-        _pin(results.filter(assay=assay), sops[code])
 
+def demo_protocol_version(
+    *, model_name: str, values: dict, sops: Mapping[str, ProtocolVersion | None]
+) -> ProtocolVersion | None:
+    """The SOP version a new demo record of this model with these values follows (pinned as it is created)."""
+    for (name, field_name, value), code in PINS.items():
+        if name == model_name and (field_name is None or values.get(field_name) == value):
+            return sops.get(code)
+    return None
+
+
+def seed_deviations(*, lab, tech, pi, batch_ids: Collection[int]) -> Counter:
+    """Raise the deviations of the batches created now; the EV batch's shorter spin is justified and approved."""
+    created: Counter = Counter()
+    batches = m.SecretomeBatch.objects.filter(lab=lab, pk__in=batch_ids)
     for batch in batches.order_by("code"):
         deviation_sync(batch=batch, actor=tech)
     for deviation in Deviation.objects.filter(
-        lab=lab, batch__code="SB-25-002", parameter="duration_min", status=DeviationStatus.OPEN
+        lab=lab, batch__in=batches.filter(code="SB-25-002"), parameter="duration_min", status=DeviationStatus.OPEN
     ):
         deviation_justify(deviation=deviation, actor=tech, justification=UC_JUSTIFICATION)
         deviation_approve(deviation=deviation, actor=pi)
+        created["approved deviations"] += 1
+    return created

@@ -1,9 +1,18 @@
-"""DATABASE_URL unset: an embedded PostgreSQL (pgserver) starts from ./var/pgdata, also for two processes at once."""
+"""DATABASE_URL unset: an embedded PostgreSQL (pgserver) starts from ./var/pgdata, also for two processes at once,
+and stops when the last process of the checkout that uses it ends."""
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
+
+import psutil
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
@@ -32,3 +41,143 @@ def test_two_processes_starting_at_once_share_one_embedded_server(tmp_path):
         assert process.returncode == 0, stderr
         assert stdout.strip().endswith("PostgreSQL lims"), stdout
     assert (tmp_path / "var" / "pgdata" / "PG_VERSION").exists()
+
+
+# --- lifetime: `make run` and `make test` in a fresh clone leave no PostgreSQL behind -----------------------
+
+VENV = Path(sys.executable).parent.parent  # the virtualenv running these tests: the clone reuses it
+
+
+def _postgres_processes(pgdata: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["name", "cmdline"]):
+        command = " ".join(process.info["cmdline"] or [])
+        if "postgres" in (process.info["name"] or "") and str(pgdata) in command:
+            found.append(process)
+    return found
+
+
+def _wait_until(condition, timeout: float, interval: float = 0.5) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return condition()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory):
+    """A fresh git clone of this checkout, in embedded mode (no DATABASE_URL), reusing this virtualenv."""
+    stamp = VENV / ".installed"
+    assert stamp.exists(), f"{VENV} was not made by `make install` (no {stamp}); the clone would reinstall"
+    path = tmp_path_factory.mktemp("fresh") / "clone"
+    subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(path)], check=True, timeout=120)
+    # A checkout's files are newer than the virtualenv's stamp; make would reinstall into the shared venv.
+    os.utime(path / "pyproject.toml", (stamp.stat().st_mtime - 60,) * 2)
+    yield path
+    pgdata = path / "var" / "pgdata"
+    for process in _postgres_processes(pgdata):  # never leave one behind, even when a test failed
+        subprocess.run([sys.executable, "-m", "lims.embedded_db", "stop", "--force", "--pgdata", str(pgdata)], cwd=ROOT)
+        process.kill()
+
+
+def _clone_environment(clone: Path) -> dict:
+    drop = {"DATABASE_URL", "TEST_DATABASE_NAME", "LIMS_VAR_DIR", "DEBUG", "MAKEFLAGS", "MAKELEVEL"}
+    environment = {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("PYTEST_")}
+    environment["PYTHONDONTWRITEBYTECODE"] = "1"
+    return environment
+
+
+def test_make_run_in_a_fresh_clone_stops_its_database_on_sigterm(clone):
+    port, pgdata = _free_port(), clone / "var" / "pgdata"
+    log = (clone / "make-run.log").open("w")
+    make = subprocess.Popen(
+        ["make", "run", f"VENV={VENV}", f"PORT={port}"],
+        cwd=clone,
+        env=_clone_environment(clone),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        serving = _wait_until(lambda: _answers(port) or make.poll() is not None, timeout=420, interval=1)
+        output = (clone / "make-run.log").read_text()
+        assert serving and make.poll() is None, f"make run did not serve:\n{output[-3000:]}"
+        assert "Demo data added" in output, output[-3000:]
+        assert _postgres_processes(pgdata), "make run served without its embedded PostgreSQL?"
+
+        make.send_signal(signal.SIGTERM)  # make passes it on to runserver, as a supervisor's stop would
+        make.wait(timeout=90)
+        assert _wait_until(lambda: not _postgres_processes(pgdata), timeout=60), _postgres_processes(pgdata)
+        assert not _answers(port)
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_make_test_in_a_fresh_clone_stops_its_database_at_the_end(clone):
+    pgdata = clone / "var" / "pgdata"
+    assert not _postgres_processes(pgdata)
+    finished = subprocess.run(
+        [
+            "make",
+            "test",
+            f"VENV={VENV}",
+            "PYTEST_ARGS=tests/lims/test_settings_env.py -q -p no:cacheprovider -k debug_is_off",
+        ],
+        cwd=clone,
+        env=_clone_environment(clone),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+    assert "1 passed" in finished.stdout
+    assert (pgdata / "PG_VERSION").exists(), "the clone's tests did not use its embedded PostgreSQL"
+    assert _wait_until(lambda: not _postgres_processes(pgdata), timeout=30), _postgres_processes(pgdata)
+
+
+def test_make_stop_db_stops_a_leftover_server(tmp_path):
+    environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEST_DATABASE_NAME"}}
+    environment["LIMS_VAR_DIR"] = str(tmp_path / "var")
+    pgdata = tmp_path / "var" / "pgdata"
+    # A server left behind by a process killed outright (SIGKILL runs no clean-up at all).
+    starter = subprocess.Popen(
+        [sys.executable, "-c", PROBE + "; import time; time.sleep(600)"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "PostgreSQL lims" in starter.stdout.readline()
+        starter.kill()
+        starter.wait(timeout=30)
+        assert _postgres_processes(pgdata), "the server should outlive a killed process"
+
+        stopped = subprocess.run(
+            ["make", "stop-db", f"VENV={VENV}"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+        )
+        assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+        assert "Stopped the embedded PostgreSQL" in stopped.stdout
+        assert _wait_until(lambda: not _postgres_processes(pgdata), timeout=30)
+    finally:
+        if starter.poll() is None:
+            starter.kill()
+        subprocess.run([sys.executable, "-m", "lims.embedded_db", "stop", "--force", "--pgdata", str(pgdata)], cwd=ROOT)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False

@@ -1,25 +1,40 @@
-"""Demo data: a realistic lab with complete and incomplete batches. Idempotent: a second run changes nothing."""
+"""Demo data: a realistic lab with complete and incomplete batches.
+
+Idempotent by the demo's identity: its codes (donors, cell lines, batches, aliquots, SOPs), and for records
+without a code their names (the lab's slug, usernames, priming conditions, storage locations, the study's
+title). A record that carries — or once carried, as its history shows — a demo identity is the demo's record
+and is left as the users made it: seeding only creates what is missing, never updates, never deletes, and
+reports what it did. The child rows of a record (phenotype, lineage results, passages, processing steps, QC
+results, aliquots) are seeded with their parent, or when their parent has none at all; a lab that edited,
+renamed, duplicated or re-made them keeps its version.
+"""
 
 import datetime as dt
+from collections import Counter
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.db.models import Q
 
 from batches import models as m
 from batches.services.checklist import batch_check_many, study_check_many
+from lims.audit import history_model
 from lims.management.base import AuditedCommand
 from lims.models import Lab, Membership, Role
-from protocols.demo import seed_protocols
+from protocols.demo import demo_protocol_version, seed_deviations, seed_protocols
 
 DEMO_PASSWORD = "demo-password"  # printed demo login, documented in the README
 DEMO_USERS = (
     ("tech", "Tomás", "Reyes", Role.TECHNICIAN),
     ("pi", "Priya", "Iyer", Role.REVIEWER),
     ("auditor", "Agnes", "Olsen", Role.AUDITOR),
+    ("labadmin", "Lena", "Adler", Role.LAB_ADMIN),
 )
-STAFF_GROUP = "Lab staff"
-STAFF_APPS = ("batches", "protocols")
+# Earlier versions put every demo user in this group (every add/change permission); it is emptied of them.
+LEGACY_STAFF_GROUP = "Lab staff"
+LAB_ADMIN_GROUP = "Lab administrators"
+ADMIN_APPS = ("lims", "batches", "protocols")
 
 
 def day(text: str) -> dt.date:
@@ -31,76 +46,167 @@ def moment(text: str) -> dt.datetime:
 
 
 class Command(AuditedCommand):
-    help = "Create the demo lab, its users (password 'demo-password') and a realistic set of records."
+    help = (
+        "Create the demo lab, its users (password 'demo-password') and a realistic set of records; "
+        "only what is missing is created, what exists is left as it is."
+    )
 
     def handle(self, *args, **options):
         with transaction.atomic():
             seeder = DemoSeeder()
             seeder.run()
-        self.stdout.write(self.style.SUCCESS("Demo data ready in lab 'Demo Lab'."))
-        self.stdout.write("Sign in at http://127.0.0.1:8000/ (the Django admin is at /admin/) with:")
+        if seeder.created:
+            made = ", ".join(f"{count} {label}" for label, count in sorted(seeder.created.items()))
+            self.stdout.write(self.style.SUCCESS(f"Demo data added to lab 'Demo Lab': {made}."))
+        else:
+            self.stdout.write(self.style.SUCCESS("Demo data complete in lab 'Demo Lab': nothing to add."))
+        if seeder.kept:
+            self.stdout.write(f"Left as found: {', '.join(sorted(seeder.kept))}.")
+        for note in seeder.notes:
+            self.stdout.write(self.style.WARNING(f"Note: {note}"))
+        self.stdout.write("Sign in at http://127.0.0.1:8000/ with:")
         for username, _first, _last, role in DEMO_USERS:
-            self.stdout.write(f"  {username:<8} / {DEMO_PASSWORD}   ({Role(role).label})")
+            where = " — also the Django admin at /admin/" if role == Role.LAB_ADMIN else ""
+            self.stdout.write(f"  {username:<8} / {DEMO_PASSWORD}   ({Role(role).label}{where})")
 
 
 class DemoSeeder:
+    def __init__(self) -> None:
+        self.created: Counter[str] = Counter()  # what this run added, by kind of record
+        self.kept: set[str] = set()  # kinds of demo record that were found and left alone
+        self.notes: list[str] = []  # what was unexpected, and what seeding did about it
+        self.new: dict[type, list[int]] = {}  # ids of the records this run created, by model
+
     def run(self) -> None:
-        self.lab, _ = Lab.objects.get_or_create(
-            slug="demo-lab", defaults={"name": "Demo Lab", "institution": "Secretome LIMS demonstration"}
-        )
+        self.lab = self._lab()
         self.users = self._users()
         self.tech, self.pi = self.users["tech"], self.users["pi"]
+        # SOPs first: every record created below pins the version it followed as it is inserted (released and
+        # verified records are never updated afterwards).
+        self.sops, created, notes = seed_protocols(lab=self.lab, tech=self.tech, pi=self.pi)
+        self.created.update(created)
+        self.notes.extend(notes)
         self._specifications()
         donors = self._donors()
-        lines = {code: self._cell_line(donor, code) for code, donor in donors.items()}
-        passages = {code: self._passages(line) for code, line in lines.items()}
+        lines = {code: self._cell_line(donor, code) for code, (donor, _new) in donors.items()}
         primings = self._primings()
-        freezer_box = self._storage()
-        batches = self._batches(passages, primings)
-        self._processing(batches)
-        self._aliquots(batches, freezer_box)
-        self._qc(batches)
-        self._study(batches)
-        seed_protocols(lab=self.lab, tech=self.tech, pi=self.pi)
-        self._sign_off()
-        self._checklist_reports()
+        box = self._storage()
+        batches, fresh = self._batches(lines, primings)
+        self._processing(batches, fresh)
+        self._aliquots(batches, fresh, box)
+        self._qc(batches, fresh)
+        study_batches = self._study(batches)
+        self.created.update(
+            seed_deviations(lab=self.lab, tech=self.tech, pi=self.pi, batch_ids=self.new.get(m.SecretomeBatch, []))
+        )
+        self._checklist_reports(study_batches)
 
-    def _sign_off(self) -> None:
-        m.QCResult.objects.filter(lab=self.lab, status="recorded", verified_by__isnull=False).update(status="verified")
-        m.SecretomeBatch.objects.filter(pk__in=self.to_release, status="submitted").update(status="released")
+    # --- identity -------------------------------------------------------------------------------
+    def _find(self, model, **identity):
+        """The lab's record that has this identity, or had it before users renamed or moved it."""
+        found = model.objects.filter(lab=self.lab, **identity).order_by("pk").first()
+        if found is not None:
+            return found
+        former = history_model(model).objects.filter(lab_id=self.lab.pk, **identity).values("pgh_obj_id")
+        return model.objects.filter(lab=self.lab, pk__in=former).order_by("pk").first()
 
-    def _checklist_reports(self) -> None:
+    def _create(self, model, **values):
+        if any(f.name == "protocol_version" for f in model._meta.concrete_fields):
+            values.setdefault(
+                "protocol_version", demo_protocol_version(model_name=model.__name__, values=values, sops=self.sops)
+            )
+        record = model.objects.create(lab=self.lab, created_by=self.tech, **values)
+        self.created[str(model._meta.verbose_name_plural)] += 1
+        self.new.setdefault(model, []).append(record.pk)
+        return record
+
+    def _ensure(self, model, identity: dict, values: dict) -> tuple:
+        """(record, created): the demo's record with this identity, created only when it is missing."""
+        found = self._find(model, **identity)
+        if found is not None:
+            self.kept.add(str(model._meta.verbose_name_plural))
+            return found, False
+        return self._create(model, **identity, **values), True
+
+    def _is_new(self, record) -> bool:
+        return record.pk in self.new.get(type(record), ())
+
+    def _checklist_reports(self, study_batches: list[int]) -> None:
         # Written here, in the seeding transaction, so the demo shows reports even without a worker.
-        batch_check_many(batch_ids=list(m.SecretomeBatch.objects.filter(lab=self.lab).values_list("pk", flat=True)))
-        study_check_many(study_ids=list(m.Study.objects.filter(lab=self.lab).values_list("pk", flat=True)))
+        # Only what this run created (or linked to a new study) is checked; the rest is the lab's.
+        batch_ids = sorted({*self.new.get(m.SecretomeBatch, []), *study_batches})
+        if batch_ids:
+            batch_check_many(batch_ids=batch_ids)
+        if self.new.get(m.Study):
+            study_check_many(study_ids=self.new[m.Study])
 
     # --- people -------------------------------------------------------------------------------
-    def _users(self) -> dict:
-        group, _ = Group.objects.get_or_create(name=STAFF_GROUP)
-        if not group.permissions.exists():
+    def _lab(self) -> Lab:
+        lab = Lab.objects.filter(slug="demo-lab").first()
+        if lab is None:
+            former = history_model(Lab).objects.filter(slug="demo-lab").values("pgh_obj_id")
+            lab = Lab.objects.filter(pk__in=former).order_by("pk").first()
+        if lab is None:
+            lab = Lab.objects.create(slug="demo-lab", name="Demo Lab", institution="Secretome LIMS demonstration")
+            self.created["labs"] += 1
+        return lab
+
+    def _lab_admin_group(self) -> Group:
+        group, created = Group.objects.get_or_create(name=LAB_ADMIN_GROUP)
+        if created:
+            # The admin is an administrator's tool: read every lab record, manage members and the lab.
             group.permissions.set(
-                Permission.objects.filter(content_type__app_label__in=STAFF_APPS).exclude(
-                    codename__startswith="delete_"
+                Permission.objects.filter(
+                    Q(content_type__app_label__in=ADMIN_APPS, codename__startswith="view_")
+                    | Q(content_type__app_label="lims", content_type__model__in=["membership", "lab"])
+                    & ~Q(codename__startswith="delete_lab")
                 )
             )
-        users = {}
+        return group
+
+    def _users(self) -> dict:
         User = get_user_model()
+        admin_group = self._lab_admin_group()
+        legacy = Group.objects.filter(name=LEGACY_STAFF_GROUP).first()
+        users = {}
         for username, first, last, role in DEMO_USERS:
             user, created = User.objects.get_or_create(
                 username=username,
-                defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.lab", "is_staff": True},
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@demo.lab",
+                    "is_staff": role == Role.LAB_ADMIN,
+                },
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
-                user.groups.add(group)
-            Membership.objects.get_or_create(user=user, lab=self.lab, defaults={"role": role})
+                self.created["users"] += 1
+            membership = Membership.objects.filter(user=user, lab=self.lab).first()
+            if membership is None:
+                Membership.objects.create(user=user, lab=self.lab, role=role)
+                self.created["memberships"] += 1
+            elif membership.role != role:
+                self.notes.append(f"{username} is {Role(membership.role).label} in the demo lab now; left so.")
+            self._grant_what_the_role_needs(user, admin_group=admin_group, legacy=legacy)
             users[username] = user
         return users
 
-    def _get(self, model, lookup: dict, defaults: dict):
-        obj, _ = model.objects.get_or_create(lab=self.lab, **lookup, defaults={"created_by": self.tech, **defaults})
-        return obj
+    def _grant_what_the_role_needs(self, user, *, admin_group: Group, legacy: Group | None) -> None:
+        """Only lab administrators (and superusers) use the Django admin; the other roles work in the app."""
+        if user.is_superuser:
+            return
+        if legacy is not None and user.groups.filter(pk=legacy.pk).exists():
+            user.groups.remove(legacy)
+            self.notes.append(f"{user.username} no longer has the '{LEGACY_STAFF_GROUP}' permissions.")
+        lab_admin = Membership.objects.filter(user=user, role=Role.LAB_ADMIN).exists()
+        if user.is_staff != lab_admin:
+            user.is_staff = lab_admin
+            user.save(update_fields=["is_staff"])
+            self.notes.append(f"{user.username} {'may' if lab_admin else 'may no longer'} sign in to the admin.")
+        if lab_admin and not user.groups.filter(pk=admin_group.pk).exists():
+            user.groups.add(admin_group)
 
     # --- specifications -----------------------------------------------------------------------
     def _specifications(self) -> None:
@@ -126,13 +232,14 @@ class DemoSeeder:
             ),
         ]
         for lookup, values in specs:
-            self._get(m.QCSpecification, {**lookup, "spec_version": 1}, {"effective_from": since, **values})
+            # Any version of the specification counts: a lab that issued version 2 keeps it.
+            self._ensure(m.QCSpecification, lookup, {"spec_version": 1, "effective_from": since, **values})
 
     # --- cells ----------------------------------------------------------------------------------
     def _donors(self) -> dict:
         common = {"species": "human", "health_status": "healthy", "consent_obtained": True}
         return {
-            "BM01": self._get(
+            "BM01": self._ensure(
                 m.Donor,
                 {"code": "HD-BM-01"},
                 {
@@ -144,7 +251,7 @@ class DemoSeeder:
                     "ethics_approval_ref": "EC-2023-114",
                 },
             ),
-            "AD02": self._get(
+            "AD02": self._ensure(
                 m.Donor,
                 {"code": "HD-AD-02"},
                 {
@@ -156,7 +263,7 @@ class DemoSeeder:
                     "ethics_approval_ref": "EC-2023-115",
                 },
             ),
-            "UC03": self._get(
+            "UC03": self._ensure(
                 m.Donor,
                 {"code": "HD-UC-03"},
                 {
@@ -172,7 +279,7 @@ class DemoSeeder:
 
     def _cell_line(self, donor: m.Donor, code: str) -> m.CellLine:
         explant = code == "UC03"
-        line = self._get(
+        line, new = self._ensure(
             m.CellLine,
             {"code": f"MSC-{code}"},
             {
@@ -204,25 +311,37 @@ class DemoSeeder:
         }
         if code == "AD02":
             phenotype["CD105"] = 93.0  # below the ISCT threshold: gate 1 fails for this line
-        for marker, percent in phenotype.items():
-            self._get(
-                m.Immunophenotype,
-                {"cell_line": line, "marker": marker},
-                {"percent_positive": percent, "passage_number": 3, "measured_on": day("2025-02-20")},
-            )
-        for lineage, method in (
-            ("osteogenic", "alizarin_red"),
-            ("adipogenic", "oil_red_o"),
-            ("chondrogenic", "alcian_blue"),
-        ):
-            self._get(
-                m.Differentiation,
-                {"cell_line": line, "lineage": lineage},
-                {"result": "positive", "method": method, "passage_number": 3, "assessed_on": day("2025-03-05")},
-            )
+        # A line's rows are the lab's once it has any: edited, duplicated or re-made rows stay as they are.
+        if new or not m.Immunophenotype.objects.filter(cell_line=line).exists():
+            for marker, percent in phenotype.items():
+                self._create(
+                    m.Immunophenotype,
+                    cell_line=line,
+                    marker=marker,
+                    percent_positive=percent,
+                    passage_number=3,
+                    measured_on=day("2025-02-20"),
+                )
+        if new or not m.Differentiation.objects.filter(cell_line=line).exists():
+            for lineage, method in (
+                ("osteogenic", "alizarin_red"),
+                ("adipogenic", "oil_red_o"),
+                ("chondrogenic", "alcian_blue"),
+            ):
+                self._create(
+                    m.Differentiation,
+                    cell_line=line,
+                    lineage=lineage,
+                    result="positive",
+                    method=method,
+                    passage_number=3,
+                    assessed_on=day("2025-03-05"),
+                )
+        if new or not m.Passage.objects.filter(cell_line=line).exists():
+            self._passages(line)
         return line
 
-    def _passages(self, line: m.CellLine) -> dict:
+    def _passages(self, line: m.CellLine) -> None:
         counts = [
             (1, "2025-01-20", "2025-01-27", 1_750_000, 6_100_000),
             (2, "2025-01-27", "2025-02-02", 1_750_000, 7_400_000),
@@ -230,12 +349,12 @@ class DemoSeeder:
             (4, "2025-02-07", "2025-02-12", 3_500_000, 12_600_000),
         ]
         parent = None
-        chain = {}
         for number, started, harvested, seeded, harvested_cells in counts:
-            parent = self._get(
+            parent = self._create(
                 m.Passage,
-                {"cell_line": line, "number": number},
-                {
+                cell_line=line,
+                number=number,
+                **{
                     "parent": parent,
                     "started_on": day(started),
                     "harvested_on": day(harvested),
@@ -248,25 +367,24 @@ class DemoSeeder:
                     "mycoplasma_result": "negative",
                 },
             )
-            chain[number] = parent
-        return chain
+
+    def _passage(self, line: m.CellLine, number: int) -> m.Passage | None:
+        """The line's passage with this number, else its latest (the lab renumbered or re-made them)."""
+        passages = m.Passage.objects.filter(cell_line=line)
+        return passages.filter(number=number).order_by("pk").first() or passages.order_by("-number", "pk").first()
 
     def _primings(self) -> dict:
-        none = self._get(m.PrimingCondition, {"name": "No priming"}, {"kind": "none"})
-        cytokine = self._get(
-            m.PrimingCondition,
-            {"name": "IFN-γ 25 ng/mL + TNF-α 10 ng/mL, 48 h"},
+        none = self._priming("No priming", {"kind": "none"}, [])
+        cytokine = self._priming(
+            "IFN-γ 25 ng/mL + TNF-α 10 ng/mL, 48 h",
             {"kind": "cytokine", "duration_h": 48, "washout": True, "washes": 3, "delay_to_conditioning_h": 0},
+            [
+                {"agent": agent, "concentration": conc, "concentration_unit": "ng/mL", "exposure": 48}
+                for agent, conc in (("ifn_gamma", 25), ("tnf_alpha", 10))
+            ],
         )
-        for agent, conc in (("ifn_gamma", 25), ("tnf_alpha", 10)):
-            self._get(
-                m.PrimingAgent,
-                {"priming": cytokine, "agent": agent},
-                {"concentration": conc, "concentration_unit": "ng/mL", "exposure": 48, "exposure_unit": "h"},
-            )
-        hypoxia = self._get(
-            m.PrimingCondition,
-            {"name": "Hypoxia 1 % O₂, 48 h"},
+        hypoxia = self._priming(
+            "Hypoxia 1 % O₂, 48 h",
             {
                 "kind": "hypoxia",
                 "o2_percent": 1,
@@ -275,30 +393,34 @@ class DemoSeeder:
                 "washout": False,
                 "delay_to_conditioning_h": 0,
             },
+            [],
         )
-        dfo = self._get(
-            m.PrimingCondition,
-            {"name": "Deferoxamine 150 µM, 24 h"},
+        dfo = self._priming(
+            "Deferoxamine 150 µM, 24 h",
             {"kind": "hypoxia_mimetic", "duration_h": 24, "washout": True, "washes": 2, "delay_to_conditioning_h": 0},
-        )
-        self._get(
-            m.PrimingAgent,
-            {"priming": dfo, "agent": "deferoxamine"},
-            {"concentration": 150, "concentration_unit": "µM", "exposure": 24, "exposure_unit": "h"},
+            [{"agent": "deferoxamine", "concentration": 150, "concentration_unit": "µM", "exposure": 24}],
         )
         return {"none": none, "cytokine": cytokine, "hypoxia": hypoxia, "dfo": dfo}
 
+    def _priming(self, name: str, values: dict, agents: list[dict]) -> m.PrimingCondition:
+        priming, new = self._ensure(m.PrimingCondition, {"name": name}, values)
+        if agents and (new or not m.PrimingAgent.objects.filter(priming=priming).exists()):
+            for agent in agents:
+                self._create(m.PrimingAgent, priming=priming, exposure_unit="h", **agent)
+        return priming
+
     def _storage(self) -> m.StorageLocation:
-        freezer = self._get(
+        freezer, _ = self._ensure(
             m.StorageLocation, {"name": "Freezer F-80-1", "parent": None}, {"kind": "freezer", "temperature_c": -80}
         )
-        rack = self._get(m.StorageLocation, {"name": "Rack A", "parent": freezer}, {"kind": "rack"})
-        return self._get(
+        rack, _ = self._ensure(m.StorageLocation, {"name": "Rack A", "parent": freezer}, {"kind": "rack"})
+        box, _ = self._ensure(
             m.StorageLocation, {"name": "Box A1", "parent": rack}, {"kind": "box", "rows": 9, "columns": 9}
         )
+        return box
 
     # --- batches --------------------------------------------------------------------------------
-    def _batches(self, passages: dict, primings: dict) -> dict:
+    def _batches(self, lines: dict, primings: dict) -> tuple[dict, set[str]]:
         production = {
             "confluence_start_percent": 80,
             "cells_at_start": 12_000_000,
@@ -312,12 +434,12 @@ class DemoSeeder:
             "harvest_viable_cells": 12_600_000,
             "final_volume_ml": 28,
         }
-        mock = self._get(
+        mock, _ = self._ensure(
             m.SecretomeBatch,
             {"code": "SB-25-000-MOCK"},
             {
                 **production,
-                "passage": passages["BM01"][4],
+                "passage": self._passage(lines["BM01"], 4),
                 "priming": primings["none"],
                 "product_type": "CM",
                 "intended_use": "in_vivo",
@@ -331,12 +453,12 @@ class DemoSeeder:
             },
         )
         batches = {
-            "complete": self._get(
+            "complete": self._ensure(
                 m.SecretomeBatch,
                 {"code": "SB-25-001"},
                 {
                     **production,
-                    "passage": passages["BM01"][4],
+                    "passage": self._passage(lines["BM01"], 4),
                     "priming": primings["cytokine"],
                     "product_type": "CM",
                     "intended_use": "in_vivo",
@@ -344,16 +466,15 @@ class DemoSeeder:
                     "operator": self.tech,
                     "mock_control": mock,
                     "data_repository_ids": "ZENODO:10.5281/zenodo.0000001",
-                    # Released in _sign_off, once its SOPs are pinned: a released batch never changes again.
-                    "status": "submitted",
+                    "status": "released",
                 },
             ),
-            "ev": self._get(
+            "ev": self._ensure(
                 m.SecretomeBatch,
                 {"code": "SB-25-002"},
                 {
                     **production,
-                    "passage": passages["AD02"][3],
+                    "passage": self._passage(lines["AD02"], 3),
                     "priming": primings["hypoxia"],
                     "product_type": "EV",
                     "intended_use": "in_vivo",
@@ -364,12 +485,12 @@ class DemoSeeder:
                     "status": "submitted",
                 },
             ),
-            "lyo": self._get(
+            "lyo": self._ensure(
                 m.SecretomeBatch,
                 {"code": "SB-25-003"},
                 {
                     **production,
-                    "passage": passages["UC03"][3],
+                    "passage": self._passage(lines["UC03"], 3),
                     "priming": primings["dfo"],
                     "product_type": "LYO",
                     "intended_use": "in_vivo",
@@ -380,11 +501,11 @@ class DemoSeeder:
                     "status": "submitted",
                 },
             ),
-            "draft": self._get(
+            "draft": self._ensure(
                 m.SecretomeBatch,
                 {"code": "SB-25-004"},
                 {
-                    "passage": passages["BM01"][3],
+                    "passage": self._passage(lines["BM01"], 3),
                     "priming": primings["none"],
                     "product_type": "CM",
                     "intended_use": "in_vitro",
@@ -395,16 +516,16 @@ class DemoSeeder:
                     "operator": self.tech,
                 },
             ),
-            "mock": mock,
         }
-        self.to_release = [batches["complete"].pk]
-        for key, batch in batches.items():
-            status = "released" if batch.pk in self.to_release else batch.status
-            for kind, actor in self._events_for(status):
-                m.BatchEvent.objects.get_or_create(
-                    lab=self.lab, batch=batch, kind=kind, defaults={"actor": actor, "data": {"seed": key}}
+        batches = {key: batch for key, (batch, _new) in batches.items()} | {"mock": mock}
+        fresh = {key for key, batch in batches.items() if self._is_new(batch)}
+        for key in sorted(fresh):
+            # A demo batch's lifecycle so far; events are appended once, with the batch, never rewritten.
+            for kind, actor in self._events_for(batches[key].status):
+                m.BatchEvent.objects.create(
+                    lab=self.lab, batch=batches[key], kind=kind, actor=actor, data={"seed": key}
                 )
-        return batches
+        return batches, fresh
 
     def _events_for(self, status: str) -> list[tuple[str, object]]:
         events = [("created", self.tech)]
@@ -414,7 +535,7 @@ class DemoSeeder:
             events.append(("released", self.pi))
         return events
 
-    def _processing(self, batches: dict) -> None:
+    def _processing(self, batches: dict, fresh: set[str]) -> None:
         clearing = [
             {"kind": "centrifugation", "g_force": 300, "duration_min": 10, "temperature_c": 4},
             {"kind": "centrifugation", "g_force": 2000, "duration_min": 20, "temperature_c": 4},
@@ -459,45 +580,64 @@ class DemoSeeder:
                 },
             ],
         }
-        for key, steps in plans.items():
-            for order, values in enumerate(steps, start=1):
-                self._get(m.ProcessingStep, {"batch": batches[key], "order": order}, values)
+        # A batch's steps, aliquots and QC come with it: the lab's batches keep the rows the lab gave them.
+        for key in sorted(fresh & plans.keys()):
+            for order, values in enumerate(plans[key], start=1):
+                self._create(m.ProcessingStep, batch=batches[key], order=order, **values)
 
-    def _aliquots(self, batches: dict, box: m.StorageLocation) -> None:
+    def _aliquots(self, batches: dict, fresh: set[str], box: m.StorageLocation) -> None:
         layout = {
             "complete": ("A", 6, 500, "frozen", -80),
             "ev": ("B", 4, 100, "frozen", -80),
             "lyo": ("C", 3, 1000, "lyophilised", 4),
             "mock": ("D", 3, 500, "frozen", -80),
         }
-        for key, (row, count, volume, state, temperature) in layout.items():
+        for key in sorted(fresh & layout.keys()):
+            row, count, volume, state, temperature = layout[key]
             batch = batches[key]
             for index in range(1, count + 1):
-                self._get(
+                code = f"{batch.code}-A{index:02d}"
+                if self._find(m.Aliquot, code=code) is not None:
+                    self.notes.append(f"aliquot {code} already exists (another batch's?); not created again.")
+                    continue
+                self._create(
                     m.Aliquot,
-                    {"code": f"{batch.code}-A{index:02d}"},
-                    {
-                        "batch": batch,
-                        "volume_ul": volume,
-                        "container": "low_bind_tube" if key == "ev" else "cryovial",
-                        "buffer": "pbs_trehalose" if key in {"ev", "lyo"} else "as_collected",
-                        "state": state,
-                        "temperature_c": temperature,
-                        "location": box,
-                        "position": f"{row}{index}",
-                        "stored_at": batch.collected_at,
-                        "freeze_thaw_count": 0,
-                    },
+                    code=code,
+                    batch=batch,
+                    volume_ul=volume,
+                    container="low_bind_tube" if key == "ev" else "cryovial",
+                    buffer="pbs_trehalose" if key in {"ev", "lyo"} else "as_collected",
+                    state=state,
+                    temperature_c=temperature,
+                    location=box,
+                    position=self._free_position(box, f"{row}{index}"),
+                    stored_at=batch.collected_at,
+                    freeze_thaw_count=0,
                 )
 
-    def _qc(self, batches: dict) -> None:
+    def _free_position(self, box: m.StorageLocation, wanted: str) -> str:
+        """The wanted position in the box, or the first free one when the lab has filled it ("" when full)."""
+        taken = set(
+            m.Aliquot.objects.filter(location=box, status__in=["available", "reserved"]).values_list(
+                "position", flat=True
+            )
+        )
+        if wanted not in taken:
+            return wanted
+        rows, columns = box.rows or 0, box.columns or 0
+        for position in (f"{chr(65 + r)}{col}" for r in range(rows) for col in range(1, columns + 1)):
+            if position not in taken:
+                return position
+        self.notes.append(f"{box.name} is full: a new demo aliquot was stored without a position.")
+        return ""
+
+    def _qc(self, batches: dict, fresh: set[str]) -> None:
         spec = {
             s.assay + (s.analyte and f":{s.analyte}") + (s.product_type and f"/{s.product_type}"): s
-            for s in m.QCSpecification.objects.filter(lab=self.lab)
+            for s in m.QCSpecification.objects.filter(lab=self.lab).order_by("spec_version", "pk")
         }
         base = {"performed_by": self.tech, "performed_on": day("2025-02-17")}
-        # Marked verified in _sign_off, once their SOPs are pinned: a verified result never changes again.
-        verified = {"verified_by": self.pi, "verified_at": moment("2025-02-20T16:00:00")}
+        verified = {"status": "verified", "verified_by": self.pi, "verified_at": moment("2025-02-20T16:00:00")}
         common = [
             ("sterility", "", "product", "bact_alert", None, "", "negative", "sterility", "pass"),
             ("endotoxin", "", "product", "lal_kinetic", 0.05, "EU/mL", "", "endotoxin", "pass"),
@@ -549,16 +689,20 @@ class DemoSeeder:
             ),
         }
         reference = batches["complete"]
-        for key, (rows, review) in plans.items():
+        for key in sorted(fresh & plans.keys()):
+            rows, review = plans[key]
             batch = batches[key]
             for assay, analyte, sample, method, value, unit, text, spec_key, outcome in rows:
                 if key == "lyo" and spec_key == "total_protein/CM":
                     spec_key, outcome = None, ""
                 extra = {"reference_batch": reference} if assay == "potency" and batch != reference else {}
-                self._get(
+                self._create(
                     m.QCResult,
-                    {"batch": batch, "assay": assay, "analyte": analyte, "sample": sample},
-                    {
+                    batch=batch,
+                    assay=assay,
+                    analyte=analyte,
+                    sample=sample,
+                    **{
                         **base,
                         **review,
                         **extra,
@@ -572,8 +716,9 @@ class DemoSeeder:
                     },
                 )
 
-    def _study(self, batches: dict) -> None:
-        study = self._get(
+    def _study(self, batches: dict) -> list[int]:
+        """The demo study; its administrations and outcome measures come with it. Returns the batches it uses."""
+        study, new = self._ensure(
             m.Study,
             {"title": "Intra-articular MSC secretome in MIA-induced knee osteoarthritis pain in rats"},
             {
@@ -611,6 +756,8 @@ class DemoSeeder:
                 "ethics_ref": "AWB-2025-031",
             },
         )
+        if not new:
+            return []
         schedule = {
             "n_doses": 1,
             "day_after_induction": 7,
@@ -627,24 +774,36 @@ class DemoSeeder:
             ("Mock CM", batches["mock"], 50, "ml_cm"),
         ):
             dose_value = dose if unit != "ml_cm" else 0.05
-            administration = self._get(
+            administration = self._create(
                 m.Administration,
-                {"study": study, "group": group, "batch": batch},
-                {**schedule, "dose_value": dose_value, "dose_unit": unit},
+                study=study,
+                group=group,
+                batch=batch,
+                dose_value=dose_value,
+                dose_unit=unit,
+                **schedule,
             )
-            self._get(
+            aliquot = m.Aliquot.objects.filter(lab=self.lab, batch=batch).order_by("code").first()
+            if aliquot is None or m.AliquotEvent.objects.filter(aliquot=aliquot, kind="used").exists():
+                self.notes.append(f"no unused aliquot of {batch.code} for the study's {group} group; none drawn.")
+                continue
+            self._create(
                 m.AliquotEvent,
-                {"aliquot": m.Aliquot.objects.get(lab=self.lab, code=f"{batch.code}-A01"), "kind": "used"},
-                {
-                    "at": moment("2025-02-21T09:00:00"),
-                    "volume_ul": 50,
-                    "administration": administration,
-                    "actor": self.tech,
-                },
+                aliquot=aliquot,
+                kind="used",
+                at=moment("2025-02-21T09:00:00"),
+                volume_ul=50,
+                administration=administration,
+                actor=self.tech,
             )
         for test, unit, primary in (("von_frey", "g", True), ("incapacitance", "%", False)):
-            self._get(
+            self._create(
                 m.OutcomeMeasure,
-                {"study": study, "test": test},
-                {"unit": unit, "time_points": [0, 7, 10, 14, 21, 28], "baseline": True, "is_primary": primary},
+                study=study,
+                test=test,
+                unit=unit,
+                time_points=[0, 7, 10, 14, 21, 28],
+                baseline=True,
+                is_primary=primary,
             )
+        return [batches[key].pk for key in ("complete", "ev", "mock")]
