@@ -1,8 +1,15 @@
-from django.contrib import admin
+"""Lab records in the admin: read-only pages for lab administrators, scoped to their labs (lims.admin_base).
+
+Records are created and changed in the app and the API; the admin's actions call the services.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.html import format_html
 
 from batches import models as m
-from lims.admin_base import LabOwnedInline, LabScopedAdmin
+from batches.services.checklist import batch_check_queue
+from lims.admin_base import LabOwnedInline, LabScopedAdmin, LimsAdmin
 
 
 class ImmunophenotypeInline(LabOwnedInline):
@@ -185,6 +192,16 @@ class SecretomeBatchAdmin(LabScopedAdmin):
     list_select_related = ("passage__cell_line", "priming", "operator", "lab")
     readonly_fields = (*LabScopedAdmin.readonly_fields, "status")
     inlines = [ProcessingStepInline, QCResultInline, AliquotInline]
+    actions = ["recheck_selected"]
+
+    @admin.action(description="Re-check the selected batches against the checklist")
+    def recheck_selected(self, request, queryset):
+        try:
+            queued = batch_check_queue(batch_ids=queryset.values_list("pk", flat=True), actor=request.user)
+        except (PermissionDenied, ValidationError) as exc:
+            self.message_user(request, " ".join(getattr(exc, "messages", [str(exc)])), messages.ERROR)
+            return
+        self.message_user(request, f"{len(queued)} batch check(s) queued.", messages.SUCCESS)
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, obj):
@@ -199,19 +216,10 @@ class SecretomeBatchAdmin(LabScopedAdmin):
 
 
 @admin.register(m.BatchEvent)
-class BatchEventAdmin(admin.ModelAdmin):
+class BatchEventAdmin(LimsAdmin):
     list_display = ("batch", "kind", "actor", "at")
     list_filter = ("kind",)
     search_fields = ("batch__code",)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(m.ProcessingStep)
@@ -315,14 +323,8 @@ class OutcomeMeasureAdmin(LabScopedAdmin):
 
 
 @admin.register(m.ChecklistReport)
-class ChecklistReportAdmin(admin.ModelAdmin):
+class ChecklistReportAdmin(LimsAdmin):
     list_display = ("__str__", "batch", "study", "score", "checklist_version", "created_at")
     list_filter = ("checklist_version",)
     search_fields = ("batch__code", "study__title", "fingerprint")
     readonly_fields = [f.name for f in m.ChecklistReport._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

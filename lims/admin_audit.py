@@ -1,8 +1,8 @@
 """Read-only admin pages for the quality unit: audit trail, signatures, sign-in attempts, chain seals.
 
-Staff users see what their lab role allows: auditors, reviewers and lab admins read the audit trail
-and the signatures of their labs; lab admins also see (and can lift) sign-in lockouts of their labs'
-members. Nothing here can be added, changed or deleted.
+The admin is a lab administrator's tool (lims.admin_base): lab administrators read the audit trail
+and the signatures of the labs they administer, and see (and can lift) sign-in lockouts of those labs'
+members; superusers see everything. Nothing here can be added, changed or deleted.
 """
 
 import datetime as dt
@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
+from lims.admin_base import LimsAdmin
 from lims.audit_chain import AuditSeal, AuditTrail
 from lims.models import Lab, Membership, Role
 from lims.selectors.audit_trail import (
@@ -28,32 +29,17 @@ from lims.services.sign_in import sign_in_locked_until, sign_in_unlock
 from lims.sign_in import SignInAttempt
 from lims.signatures import Signature
 
-AUDIT_ROLES = {Role.AUDITOR, Role.REVIEWER, Role.LAB_ADMIN}
+AUDIT_ROLES = {Role.LAB_ADMIN}
 
 
 def _labs_with_role(user, roles) -> list[int]:
-    if not user.is_active or not user.is_staff:
+    if not user.is_active:
         return []
     return list(Membership.objects.filter(user=user, role__in=roles).values_list("lab_id", flat=True))
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(LimsAdmin):
     roles: set[str] = AUDIT_ROLES
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser or bool(_labs_with_role(request.user, self.roles))
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
 
 
 @admin.register(Signature)
@@ -64,10 +50,7 @@ class SignatureAdmin(ReadOnlyAdmin):
     date_hierarchy = "signed_at"
 
     def get_queryset(self, request):
-        queryset = super().get_queryset(request).select_related("content_type", "lab")
-        if request.user.is_superuser:
-            return queryset
-        return queryset.filter(lab_id__in=_labs_with_role(request.user, self.roles))
+        return super().get_queryset(request).select_related("content_type", "lab")
 
 
 @admin.register(SignInAttempt)
@@ -79,12 +62,10 @@ class SignInAttemptAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
     actions = ["unlock_accounts"]
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+    def scope(self, request, queryset):
         if request.user.is_superuser:
             return queryset
-        labs = _labs_with_role(request.user, self.roles)
-        members = Membership.objects.filter(lab_id__in=labs).values("user_id")
+        members = Membership.objects.filter(lab_id__in=self.admin_lab_ids(request)).values("user_id")
         return queryset.filter(user_id__in=members)
 
     @admin.display(description="locked now")
@@ -117,12 +98,16 @@ class SignInAttemptAdmin(ReadOnlyAdmin):
 class AuditSealAdmin(ReadOnlyAdmin):
     """The chain itself: hashes, no lab data. Superusers only; auditors use the trail and verify_audit."""
 
+    lab_field = None
     list_display = ("seq", "table_name", "row_key", "event_at", "chain_hash")
     list_filter = ("table_name",)
     search_fields = ("row_key", "chain_hash")
 
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
     def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return request.user.is_active and request.user.is_superuser
 
 
 class AuditTrailForm(forms.Form):
@@ -165,6 +150,8 @@ class AuditTrailForm(forms.Form):
 
 @admin.register(AuditTrail)
 class AuditTrailAdmin(ReadOnlyAdmin):
+    lab_field = None  # the page below reads the trail per lab; no seal row opens on its own
+
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied

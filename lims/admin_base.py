@@ -1,9 +1,22 @@
-"""Admin behaviour every lab-owned record shares: lab scoping, who made it, the version."""
+"""The Django admin follows the roles (DESIGN.md, "Who may do what").
+
+The admin is an administrator's tool: lab administrators (for the labs they administer) and superusers
+open it; technicians, reviewers and auditors do not, whatever their `is_staff` flag or Django
+permissions say. Lab records are read-only here: changes go through the app and the API, which run the
+one write path; admin actions call the services. Every page, filter sidebar, autocomplete answer and
+history page shows the rows of the user's administered labs only. A model admin that is not one of
+ours (users, groups, schedules, task results, tokens, raw history events) is for superusers only.
+"""
 
 from django.contrib import admin
+from django.contrib.admin.filters import AllValuesFieldListFilter, RelatedOnlyFieldListFilter
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.admin.utils import get_fields_from_path
+from django.core.exceptions import ValidationError
+from django.db import models
 
 from lims.constraints import NEVER_DELETED
-from lims.models import Membership
+from lims.models import Membership, Role
 
 AUDIT_FIELDS = ("created_at", "created_by", "updated_at", "version")
 
@@ -14,52 +27,118 @@ def never_deleted(model) -> bool:
 
 
 def user_lab_ids(user) -> list[int]:
+    """Every lab the user belongs to, in any role."""
     return list(Membership.objects.filter(user=user).values_list("lab_id", flat=True))
 
 
-class LabScopedAdmin(admin.ModelAdmin):
-    list_per_page = 50
-    readonly_fields = AUDIT_FIELDS
-    save_on_top = True
+def administered_lab_ids(user) -> list[int]:
+    """The labs whose admin pages the user may open: those where they are lab administrator."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return []
+    return list(Membership.objects.filter(user=user, role=Role.LAB_ADMIN).values_list("lab_id", flat=True))
 
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
+
+def may_use_admin(user) -> bool:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(administered_lab_ids(user))
+
+
+class ScopedValuesFilter(AllValuesFieldListFilter):
+    """The distinct values of a plain field, read from the admin's own (lab-scoped) rows only.
+
+    Django's own filter reads a related model's values from every row of the installation.
+    """
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        queryset = model_admin.get_queryset(request)
+        self.lookup_choices = (
+            queryset.exclude(**{f"{field_path}__isnull": True})
+            .order_by(field_path)
+            .values_list(field_path, flat=True)
+            .distinct()
+        )
+
+
+def scoped_list_filter(model, entry):
+    """A filter sidebar entry that cannot list another lab's rows or values."""
+    if not isinstance(entry, str):
+        return entry
+    field = get_fields_from_path(model, entry)[-1]
+    if field.is_relation:
+        return (entry, RelatedOnlyFieldListFilter)
+    if field.choices or isinstance(field, models.BooleanField):
+        return entry
+    return (entry, ScopedValuesFilter)
+
+
+class LimsAdmin(admin.ModelAdmin):
+    """Base of every admin page of this project: role-gated, lab-scoped, read-only unless it says otherwise."""
+
+    list_per_page = 50
+    lab_field = "lab"
+
+    # --- who may see what ----------------------------------------------------------------------
+    def admin_lab_ids(self, request) -> list[int]:
+        cached = getattr(request, "_lims_admin_labs", None)
+        if cached is None:
+            cached = administered_lab_ids(request.user)
+            request._lims_admin_labs = cached
+        return cached
+
+    def scope(self, request, queryset):
+        """The rows of the labs the user administers (a model without a lab: none, but for superusers)."""
         if request.user.is_superuser:
             return queryset
-        return queryset.filter(lab_id__in=user_lab_ids(request.user))
+        if self.lab_field is None:
+            return queryset.none()
+        return queryset.filter(**{f"{self.lab_field}__in": self.admin_lab_ids(request)})
+
+    def get_queryset(self, request):
+        return self.scope(request, super().get_queryset(request))
+
+    def has_module_permission(self, request):
+        return may_use_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        if not may_use_admin(request.user):
+            return False
+        if obj is None or request.user.is_superuser:
+            return True
+        return self.scope(request, type(obj)._default_manager.filter(pk=obj.pk)).exists()
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
-        # Not even offered: the database would refuse it (a 500), and lab records are retired, not deleted.
-        return not never_deleted(self.model) and super().has_delete_permission(request, obj)
+        return False
+
+    # --- what the pages offer ------------------------------------------------------------------
+    def get_list_filter(self, request):
+        return [scoped_list_filter(self.model, entry) for entry in super().get_list_filter(request)]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        if request.user.is_superuser:
+        if field is None or request.user.is_superuser:
             return field
         related = db_field.related_model
-        labs = user_lab_ids(request.user)
+        labs = self.admin_lab_ids(request)
         if db_field.name == "lab":
             field.queryset = field.queryset.filter(pk__in=labs)
         elif any(f.name == "lab" for f in related._meta.get_fields()):
             field.queryset = field.queryset.filter(lab_id__in=labs)
         return field
 
-    def save_model(self, request, obj, form, change):
-        if not change and obj.created_by_id is None:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
 
-    def save_formset(self, request, form, formset, change):
-        instances = formset.save(commit=False)
-        for deleted in formset.deleted_objects:
-            deleted.delete()
-        for instance in instances:
-            if instance.pk is None:
-                instance.created_by = request.user
-                if getattr(instance, "lab_id", None) is None:
-                    instance.lab_id = form.instance.lab_id
-            instance.save()
-        formset.save_m2m()
+class LabScopedAdmin(LimsAdmin):
+    """A lab record: shown read-only to its lab's administrators; changed through the app."""
+
+    readonly_fields = AUDIT_FIELDS
+    save_on_top = True
 
 
 class LabOwnedInline(admin.TabularInline):
@@ -67,5 +146,66 @@ class LabOwnedInline(admin.TabularInline):
     exclude = ("lab",)
     show_change_link = True
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
     def has_delete_permission(self, request, obj=None):
-        return not never_deleted(self.model) and super().has_delete_permission(request, obj)
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return may_use_admin(request.user)
+
+
+class SuperuserOnlyAdmin:
+    """Mixed into the admins of other apps (users, schedules, task results, tokens, history events)."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_active and request.user.is_superuser and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+def lock_down_foreign_admins(site) -> None:
+    """Every registered admin that is not a LimsAdmin becomes superuser-only (idempotent)."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, LimsAdmin | SuperuserOnlyAdmin):
+            continue
+        locked = type(f"SuperuserOnly{type(model_admin).__name__}", (SuperuserOnlyAdmin, type(model_admin)), {})
+        site.unregister(model)
+        site.register(model, locked)
+
+
+class LabAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's sign-in page admits lab administrators and superusers, not by the `is_staff` flag."""
+
+    def confirm_login_allowed(self, user):
+        if not may_use_admin(user):
+            raise ValidationError(
+                "The admin is for lab administrators. Sign in to the app at / instead.", code="invalid_login"
+            )
+
+
+def install(site) -> None:
+    """Gate the site by role and lock down the admins of other apps once every app has registered."""
+    site.has_permission = lambda request: may_use_admin(request.user)
+    site.login_form = LabAdminAuthenticationForm
+    original_get_urls = site.get_urls
+
+    def get_urls():
+        lock_down_foreign_admins(site)
+        return original_get_urls()
+
+    site.get_urls = get_urls

@@ -1,14 +1,16 @@
-from django import forms
+"""SOPs and deviations in the admin: read-only for the lab's administrators (lims.admin_base).
+
+Versions are drafted, published (a signature) and retired in the app and the API, deviations are
+justified there; the approve action calls the deviation service, which applies the roles (a reviewer
+who is not the justifier).
+"""
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from lims.admin_base import LabOwnedInline, LabScopedAdmin
 from protocols import models as pm
-from protocols.services import deviation_approve, deviation_justify
-
-
-def _is_published(version: pm.ProtocolVersion | None) -> bool:
-    return version is not None and version.pk is not None and version.status != pm.VersionStatus.DRAFT
+from protocols.services import deviation_approve
 
 
 def _report(modeladmin, request, done: int, verb: str, errors: list[str]) -> None:
@@ -25,35 +27,14 @@ def _error_text(exc: Exception) -> str:
 
 
 class ProtocolVersionInline(LabOwnedInline):
-    """Versions are listed here and edited on their own page, where a published one is read-only."""
-
     model = pm.ProtocolVersion
     fields = ("number", "status", "change_summary", "approved_by", "approved_at")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ProtocolParameterInline(LabOwnedInline):
     model = pm.ProtocolParameter
     fields = ("name", "value_type", "unit", "default", "min_value", "max_value", "choices")
-
-    # `obj` is the version the parameters belong to: a published version's parameters are frozen.
-    def has_add_permission(self, request, obj=None):
-        return not _is_published(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return not _is_published(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not _is_published(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(pm.Protocol)
@@ -72,37 +53,10 @@ class ProtocolVersionAdmin(LabScopedAdmin):
     readonly_fields = (*LabScopedAdmin.readonly_fields, "status", "approved_by", "approved_at")
     inlines = [ProtocolParameterInline]
 
-    # An effective or retired version opens read-only; a POST to it is refused (403) before any save.
-    # Publishing is a signed act (password re-entry) and is done through the API, not from here.
-    def has_change_permission(self, request, obj=None):
-        return not _is_published(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not _is_published(obj) and super().has_delete_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        if change and _is_published(pm.ProtocolVersion.objects.filter(pk=obj.pk).first()):
-            raise PermissionDenied("A published protocol version cannot be edited; create a new draft.")
-        super().save_model(request, obj, form, change)
-
-
-class DeviationForm(forms.ModelForm):
-    class Meta:
-        model = pm.Deviation
-        fields = ("justification",)
-
-    def clean_justification(self):
-        text = (self.cleaned_data.get("justification") or "").strip()
-        if not text:
-            raise forms.ValidationError("Say why the value departed from the SOP.")
-        return text
-
 
 @admin.register(pm.Deviation)
 class DeviationAdmin(LabScopedAdmin):
-    """Deviations are raised by the deviation check, never typed in; here they are justified and approved."""
-
-    form = DeviationForm
+    """Deviations are raised by the deviation check, never typed in."""
 
     list_display = ("batch", "record_label", "parameter", "expected", "actual", "status", "approved_by")
     list_filter = ("lab", "status")
@@ -123,22 +77,8 @@ class DeviationAdmin(LabScopedAdmin):
         "closed_at",
         *LabScopedAdmin.readonly_fields,
     )
-    readonly_fields = tuple(name for name in fields if name != "justification")
+    readonly_fields = fields
     actions = ["approve_selected"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.status != pm.DeviationStatus.OPEN:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        deviation_justify(deviation=obj, actor=request.user, justification=form.cleaned_data["justification"])
 
     @admin.action(description="Approve the selected justified deviations (reviewer)")
     def approve_selected(self, request, queryset):

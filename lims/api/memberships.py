@@ -1,61 +1,19 @@
 """Lab membership: lab administrators add people to their lab, change their role, or remove them."""
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from batches.services.records import save_record, validate_record
 from lims.api.filters import LabFilterSet
 from lims.api.serializers import LabField
 from lims.api.viewsets import LabScopedReadOnlyViewSet
-from lims.audit import audit_context
-from lims.models import Lab, Membership, Role
+from lims.models import Lab, Membership
 from lims.roles import require_role
+from lims.services.memberships import ADMIN_ROLES, membership_add, membership_change_role, membership_remove
 
 User = get_user_model()
-ADMIN_ROLES = {Role.LAB_ADMIN}
-
-
-def _refuse_losing_last_admin(membership: Membership) -> None:
-    if membership.role != Role.LAB_ADMIN:
-        return
-    others = Membership.objects.filter(lab_id=membership.lab_id, role=Role.LAB_ADMIN).exclude(pk=membership.pk)
-    if not others.exists():
-        raise ValidationError({"role": [f"{membership.user} is the last lab administrator of {membership.lab}."]})
-
-
-def membership_add(*, lab: Lab, user, role: str, actor) -> Membership:
-    require_role(actor, lab, ADMIN_ROLES, "Adding a member")
-    with transaction.atomic(), audit_context(actor=actor, reason=f"Add {user} as {role}"):
-        membership = Membership(lab=lab, user=user, role=role)
-        validate_record(membership, exclude={"created_at"})
-        save_record(membership)
-    return membership
-
-
-def membership_change_role(*, membership: Membership, role: str, actor) -> Membership:
-    require_role(actor, membership.lab_id, ADMIN_ROLES, "Changing a member's role")
-    with transaction.atomic(), audit_context(actor=actor, reason=f"Make {membership.user} {role}"):
-        locked = Membership.objects.select_for_update().select_related("lab", "user").get(pk=membership.pk)
-        if locked.role == role:
-            return locked
-        _refuse_losing_last_admin(locked)
-        locked.role = role
-        validate_record(locked, exclude={"created_at"})
-        save_record(locked, update_fields=["role"])
-    return locked
-
-
-def membership_remove(*, membership: Membership, actor) -> None:
-    require_role(actor, membership.lab_id, ADMIN_ROLES, "Removing a member")
-    with transaction.atomic(), audit_context(actor=actor, reason=f"Remove {membership.user}"):
-        locked = Membership.objects.select_for_update().select_related("lab", "user").get(pk=membership.pk)
-        _refuse_losing_last_admin(locked)
-        locked.delete()
 
 
 class MembershipSerializer(serializers.ModelSerializer):
@@ -112,6 +70,7 @@ class MembershipViewSet(mixins.DestroyModelMixin, LabScopedReadOnlyViewSet):
     def create(self, request: Request, *args, **kwargs) -> Response:
         body = MembershipSerializer(data=request.data, context=self.get_serializer_context())
         body.is_valid(raise_exception=True)
+        require_role(request.user, body.validated_data["lab"], ADMIN_ROLES, "Adding a member")
         membership = membership_add(actor=request.user, **body.validated_data)
         return self._respond(membership, status.HTTP_201_CREATED)
 

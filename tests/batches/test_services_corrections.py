@@ -263,10 +263,11 @@ def test_the_admin_offers_no_delete_for_lab_records(rf, admin_user, model):
     assert "delete_selected" not in model_admin.get_actions(request)
 
 
-def test_the_admin_still_deletes_what_may_be_deleted(rf, admin_user):
+def test_the_admin_deletes_nothing_at_all(rf, admin_user):
+    # The admin is read-only for lab records; storage locations are changed in the app.
     request = rf.get("/")
     request.user = admin_user
-    assert admin.site._registry[StorageLocation].has_delete_permission(request)
+    assert not admin.site._registry[StorageLocation].has_delete_permission(request)
 
 
 def test_the_admin_delete_page_of_a_batch_is_refused_not_a_500(client, admin_user, lab):

@@ -80,17 +80,15 @@ def test_management_commands_and_tasks_are_named_in_the_context(technician, lab)
     assert update_ctx["user"] == technician.pk
 
 
-def test_an_admin_change_is_attributed_to_the_signed_in_user(client, lab):
-    admin = f.UserFactory(username="root", is_staff=True, is_superuser=True)
-    donor = f.DonorFactory(lab=lab, code="D-ADM")
-    client.force_login(admin)
-    url = f"/admin/batches/donor/{donor.pk}/change/"
-    form = client.get(url).context["adminform"].form
-    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
-    data.update({"anatomical_site": "femoral head", "lab": lab.pk})
-    response = client.post(url, data)
-    assert response.status_code == 302, response.content[:2000]
-    label, ctx = _history_contexts(type(donor), pgh_obj=donor)[-1]
+def test_an_admin_action_is_attributed_to_the_signed_in_user(client, lab, lab_admin, technician):
+    from lims.models import Membership
+
+    membership = Membership.objects.get(user=technician, lab=lab)
+    client.force_login(lab_admin)
+    url = "/admin/lims/membership/"
+    response = client.post(url, {"action": "make_reviewer", "_selected_action": [membership.pk]})
+    assert response.status_code == 302
+    label, ctx = _history_contexts(Membership, pgh_obj=membership)[-1]
     assert label == "update"
-    assert ctx["user"] == admin.pk
+    assert ctx["user"] == lab_admin.pk
     assert ctx["url"] == url

@@ -142,7 +142,7 @@ def test_a_technician_cannot_read_the_sign_in_log(client, technician):
     technician.is_staff = True
     technician.save(update_fields=["is_staff"])
     client.force_login(technician)
-    assert client.get("/admin/lims/signinattempt/").status_code == 403
+    assert client.get("/admin/lims/signinattempt/").status_code == 302  # no admin at all for technicians
 
 
 def test_a_session_lasts_at_most_session_cookie_age_and_ends_with_the_browser(client, staff_lab_admin):
@@ -184,11 +184,9 @@ def test_check_deploy_is_clean_under_production_settings():
     assert "no issues" in result.stdout
 
 
-def test_an_auditor_reads_the_lab_audit_trail_page_and_downloads_it_as_csv(client, auditor, lab, technician):
-    auditor.is_staff = True
-    auditor.save(update_fields=["is_staff"])
+def test_a_lab_admin_reads_the_lab_audit_trail_page_and_downloads_it_as_csv(client, lab_admin, lab, technician):
     f.DonorFactory(lab=lab, code="D-TRAIL")
-    client.force_login(auditor)
+    client.force_login(lab_admin)
 
     page = client.get("/admin/lims/audittrail/", {"lab": lab.pk, "limit": 100})
     download = client.get("/admin/lims/audittrail/", {"lab": lab.pk, "limit": 100, "format": "csv"})
@@ -199,10 +197,10 @@ def test_an_auditor_reads_the_lab_audit_trail_page_and_downloads_it_as_csv(clien
     assert "D-TRAIL" in download.content.decode()
 
 
-def test_an_auditor_of_another_lab_cannot_read_this_labs_trail(client, lab, other_lab):
+def test_a_lab_admin_of_another_lab_cannot_read_this_labs_trail(client, lab, other_lab):
     f.DonorFactory(lab=lab, code="D-PRIVATE")
     stranger = f.UserFactory(username="ivy", is_staff=True)
-    f.MembershipFactory(user=stranger, lab=other_lab, role="auditor")
+    f.MembershipFactory(user=stranger, lab=other_lab, role="lab_admin")
     client.force_login(stranger)
 
     response = client.get("/admin/lims/audittrail/", {"lab": lab.pk})
@@ -212,8 +210,10 @@ def test_an_auditor_of_another_lab_cannot_read_this_labs_trail(client, lab, othe
     assert "D-PRIVATE" not in response.content.decode()
 
 
-def test_a_technician_has_no_audit_trail_page(client, technician, lab):
-    technician.is_staff = True
-    technician.save(update_fields=["is_staff"])
-    client.force_login(technician)
-    assert client.get("/admin/lims/audittrail/", {"lab": lab.pk}).status_code == 403
+@pytest.mark.parametrize("role", ["technician", "reviewer", "auditor"])
+def test_only_lab_admins_have_the_admin_audit_trail_page(client, lab, role):
+    # The admin is a lab administrator's tool (DESIGN.md); the others read history in the app and the API.
+    member = f.UserFactory(is_staff=True)
+    f.MembershipFactory(user=member, lab=lab, role=role)
+    client.force_login(member)
+    assert client.get("/admin/lims/audittrail/", {"lab": lab.pk}).status_code == 302

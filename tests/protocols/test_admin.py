@@ -1,18 +1,25 @@
-"""In the admin a published protocol version is read-only, and saving it is refused."""
+"""In the admin SOPs are read-only: versions are drafted, published and retired in the app and the API."""
 
 import pytest
 from django.urls import reverse
 
+from lims.models import Membership, Role
 from protocols.models import Deviation, ProtocolVersion
-from protocols.services import deviation_sync
+from protocols.services import deviation_justify, deviation_sync
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def staff_reviewer(client, reviewer):
-    reviewer.is_staff = reviewer.is_superuser = True
+def signed_in_lab_admin(client, lab, lab_admin):
+    client.force_login(lab_admin)
+    return lab_admin
+
+
+@pytest.fixture
+def superuser_reviewer(client, reviewer):
+    reviewer.is_superuser = True
     reviewer.save()
     client.force_login(reviewer)
     return reviewer
@@ -22,7 +29,7 @@ def _change_url(version):
     return reverse("admin:protocols_protocolversion_change", args=[version.pk])
 
 
-def test_an_effective_version_opens_read_only_without_a_save_button(client, staff_reviewer, publish_sop):
+def test_an_effective_version_opens_read_only_without_a_save_button(client, signed_in_lab_admin, publish_sop):
     version = publish_sop()
     response = client.get(_change_url(version))
     body = response.content.decode()
@@ -33,32 +40,32 @@ def test_an_effective_version_opens_read_only_without_a_save_button(client, staf
     assert "conditioning_time_h" in body
 
 
-def test_saving_an_effective_version_in_the_admin_is_refused(client, staff_reviewer, publish_sop):
-    version = publish_sop()
-    response = client.post(
-        _change_url(version),
-        {"lab": version.lab_id, "protocol": version.protocol_id, "number": 1, "body": "tampered", "_save": "Save"},
-    )
-    assert response.status_code == 403
-    version.refresh_from_db()
-    assert version.body != "tampered"
+def test_saving_a_version_in_the_admin_is_refused(client, signed_in_lab_admin, publish_sop, lab):
+    for version in (publish_sop(), f.ProtocolVersionFactory(lab=lab)):
+        response = client.post(
+            _change_url(version),
+            {"lab": version.lab_id, "protocol": version.protocol_id, "number": 1, "body": "tampered", "_save": "Save"},
+        )
+        assert response.status_code == 403
+        version.refresh_from_db()
+        assert version.body != "tampered"
 
 
-def test_an_effective_version_cannot_be_deleted_in_the_admin(client, staff_reviewer, publish_sop):
+def test_a_version_cannot_be_deleted_in_the_admin(client, signed_in_lab_admin, publish_sop):
     version = publish_sop()
     url = reverse("admin:protocols_protocolversion_delete", args=[version.pk])
     assert client.post(url, {"post": "yes"}).status_code == 403
     assert ProtocolVersion.objects.filter(pk=version.pk).exists()
 
 
-def test_a_draft_is_editable_in_the_admin(client, staff_reviewer, lab):
+def test_a_draft_is_read_only_in_the_admin_too(client, superuser_reviewer, lab):
     draft = f.ProtocolVersionFactory(lab=lab)
     body = client.get(_change_url(draft)).content.decode()
-    assert 'name="_save"' in body
-    assert 'name="body"' in body
+    assert 'name="_save"' not in body
+    assert 'name="body"' not in body
 
 
-def test_the_admin_offers_no_unsigned_way_to_publish(client, staff_reviewer, lab):
+def test_the_admin_offers_no_unsigned_way_to_publish(client, superuser_reviewer, lab):
     draft = f.ProtocolVersionFactory(lab=lab)
     page = client.get(reverse("admin:protocols_protocolversion_changelist")).content.decode()
     assert "publish" not in page.lower()
@@ -71,7 +78,9 @@ def test_the_admin_offers_no_unsigned_way_to_publish(client, staff_reviewer, lab
     assert draft.status == "draft"
 
 
-def test_the_admin_approves_only_justified_deviations(client, staff_reviewer, publish_sop, lab, technician):
+def test_the_approve_action_calls_the_service_which_approves_only_justified_deviations(
+    client, superuser_reviewer, publish_sop, lab, technician
+):
     batch = f.SecretomeBatchFactory(lab=lab, protocol_version=publish_sop())
     deviation_sync(batch=batch, actor=technician)
     deviation = Deviation.objects.get(batch=batch)
@@ -81,9 +90,24 @@ def test_the_admin_approves_only_justified_deviations(client, staff_reviewer, pu
     assert deviation.status == "open"
 
     change = reverse("admin:protocols_deviation_change", args=[deviation.pk])
-    assert client.post(change, {"justification": "  "}).status_code == 200, "the form shows the error"
-    assert client.post(change, {"justification": "validated in the pilot", "_save": "Save"}).status_code == 302
+    assert client.post(change, {"justification": "typed in the admin", "_save": "Save"}).status_code == 403
+    deviation_justify(deviation=deviation, actor=technician, justification="validated in the pilot")
     client.post(changelist, {"action": "approve_selected", "_selected_action": [deviation.pk]})
     deviation.refresh_from_db()
     assert (deviation.status, deviation.justification) == ("approved", "validated in the pilot")
-    assert client.post(change, {"justification": "rewritten"}).status_code == 403
+
+
+def test_a_lab_admin_cannot_approve_a_deviation_through_the_admin(client, signed_in_lab_admin, publish_sop, lab):
+    batch = f.SecretomeBatchFactory(lab=lab, protocol_version=publish_sop())
+    deviation_sync(batch=batch, actor=signed_in_lab_admin)
+    deviation = Deviation.objects.get(batch=batch)
+    deviation_justify(deviation=deviation, actor=signed_in_lab_admin, justification="within the pilot range")
+    assert Membership.objects.get(user=signed_in_lab_admin).role == Role.LAB_ADMIN
+    response = client.post(
+        reverse("admin:protocols_deviation_changelist"),
+        {"action": "approve_selected", "_selected_action": [deviation.pk]},
+        follow=True,
+    )
+    assert "reviewer" in response.content.decode()
+    deviation.refresh_from_db()
+    assert deviation.status == "open"
