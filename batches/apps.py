@@ -10,3 +10,7 @@ class BatchesConfig(AppConfig):
 
         # Changes to what the checklist reads queue a check once their transaction commits.
         outbox.connect()
+        # A rejection, retirement or correction of a shipped batch notifies every receiving lab.
+        from batches.shipments import hooks
+
+        hooks.connect()

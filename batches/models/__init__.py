@@ -3,6 +3,16 @@ from batches.models.checklist import ChecklistReport
 from batches.models.priming import PrimingAgent, PrimingCondition
 from batches.models.production import BatchEvent, BatchEventKind, ProcessingStep, SecretomeBatch
 from batches.models.qc import QCResult, QCSpecification
+from batches.models.shipments import (
+    ImpactNotice,
+    PartnerLab,
+    ProvenanceSnapshot,
+    ReceivedAliquot,
+    ReceivedAliquotEvent,
+    Shipment,
+    ShipmentItem,
+    ShipmentReceipt,
+)
 from batches.models.storage import Aliquot, AliquotEvent, StorageLocation
 from batches.models.studies import Administration, OutcomeMeasure, Study
 
@@ -17,14 +27,22 @@ __all__ = [
     "Differentiation",
     "Donor",
     "Immunophenotype",
+    "ImpactNotice",
     "OutcomeMeasure",
+    "PartnerLab",
     "Passage",
     "PrimingAgent",
     "PrimingCondition",
     "ProcessingStep",
+    "ProvenanceSnapshot",
     "QCResult",
     "QCSpecification",
+    "ReceivedAliquot",
+    "ReceivedAliquotEvent",
     "SecretomeBatch",
+    "Shipment",
+    "ShipmentItem",
+    "ShipmentReceipt",
     "StorageLocation",
     "Study",
 ]

@@ -95,6 +95,14 @@ class Administration(LabOwnedModel):
     aliquot = models.ForeignKey(
         "batches.Aliquot", null=True, blank=True, on_delete=models.PROTECT, related_name="administrations"
     )
+    received_aliquot = models.ForeignKey(
+        "batches.ReceivedAliquot",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="administrations",
+        help_text="The aliquot received from a partner lab that was given (its batch is the producer's).",
+    )
     group = models.CharField(max_length=80, help_text="Study group name (as in the study's groups).")
     dose_value = models.FloatField(null=True, blank=True, help_text="Dose per administration, in the unit beside it.")
     dose_unit = models.CharField(max_length=20, choices=choices.DoseUnit.choices, blank=True)

@@ -1,0 +1,1 @@
+"""Secretome that travels: partner labs, shipments, provenance snapshots, receipt, traceability."""
