@@ -133,50 +133,73 @@ def cell_source(ctx: Context) -> list[str]:
     return [" ".join(paragraph)]
 
 
-def _isolation_phrase(line: dict) -> str:
+def _isolation_phrase(line: dict, bought: bool = False) -> str:
+    """'by enzymatic digestion with collagenase type I (1 mg/mL, 60 min)'; '' when no method is recorded."""
     method = line["isolation_method"]
+    details = (line["isolation_details"] or "").strip().rstrip(".")
+    if method == "commercial" or (not method and bought):
+        return "by the supplier"
+    if not method or method == "other":
+        return f"by {details[0].lower() + details[1:]}" if details else ""
     text = v.ISOLATION.get(method, method)
     if method == "enzymatic" and line["isolation_enzyme"]:
         conditions = []
-        if line["isolation_enzyme_mg_per_ml"] is not None:
+        if t.finite(line["isolation_enzyme_mg_per_ml"]) is not None:
             conditions.append(t.quantity(line["isolation_enzyme_mg_per_ml"], "mg/mL"))
-        if line["isolation_digestion_min"] is not None:
+        if t.finite(line["isolation_digestion_min"]) is not None:
             conditions.append(t.quantity(line["isolation_digestion_min"], "min"))
         text += f" with {v.enzyme(line['isolation_enzyme'])}"
         if conditions:
             text += f" ({', '.join(conditions)})"
-    if method == "commercial":
-        return "by the supplier"
-    if line["isolation_details"]:
-        text += f" ({line['isolation_details'].rstrip('.')})"
+    if details:
+        text += f" ({details})"
     return f"by {text}"
 
 
+def _other(value: str | None, details: str | None, words: dict) -> str:
+    """A controlled value in words; 'other' (or a value left empty) in the details recorded with it."""
+    details = (details or "").strip().rstrip(".")
+    if value == "other" or not value:
+        return details
+    return words.get(value, value)
+
+
 def _culture_phrase(line: dict) -> str:
-    medium = v.medium(line["basal_medium"], line["basal_medium_details"])
-    if line["basal_medium_details"] and line["basal_medium"] not in {
+    """'as monolayers in α-MEM supplemented with …'; only what was recorded."""
+    medium = v.medium(line["basal_medium"] or "", line["basal_medium_details"] or "")
+    if line["basal_medium_details"] and line["basal_medium"] and line["basal_medium"] not in {
         "commercial_msc",
         "commercial_serum_free",
         "other",
     }:
         medium += f" ({line['basal_medium_details']})"
-    name, abbreviation = v.SUPPLEMENT.get(line["supplement"], (line["supplement"], ""))
+    supplement_value = line["supplement"]
+    if supplement_value == "other" or not supplement_value:
+        name, abbreviation = _other(supplement_value, line.get("supplement_details"), {}), ""
+    else:
+        name, abbreviation = v.SUPPLEMENT.get(supplement_value, (supplement_value, ""))
     inner = [x for x in (abbreviation, f"lot {line['supplement_lot']}" if line["supplement_lot"] else "") if x]
-    supplement = f"{name} ({'; '.join(inner)})" if inner else name
-    if line["supplement_percent"] is not None:
+    supplement = f"{name} ({'; '.join(inner)})" if name and inner else name
+    if name and t.finite(line["supplement_percent"]) is not None:
         supplement = f"{t.quantity(line['supplement_percent'], '%')} (v/v) {supplement}"
-    additions = [supplement]
-    if line["heparin_u_per_ml"]:
+    additions = [supplement] if supplement else []
+    if t.finite(line["heparin_u_per_ml"]):
         additions.append(f"{t.quantity(line['heparin_u_per_ml'], 'U/mL')} heparin")
+    tail = ""
     if line["antibiotics"] == "none":
         tail = " without antibiotics"
-    else:
+    elif line["antibiotics"]:
         additions.append(v.ANTIBIOTICS.get(line["antibiotics"], line["antibiotics"]))
-        tail = ""
-    culture = v.CULTURE_FORMAT.get(line["culture_format"], line["culture_format"])
+    culture = v.CULTURE_FORMAT.get(line["culture_format"], line["culture_format"]) if line["culture_format"] else ""
     if line["culture_format_details"]:
-        culture += f" ({line['culture_format_details'].rstrip('.')})"
-    return f"as {culture} in {medium} supplemented with {t.join(additions)}{tail}"
+        details = line["culture_format_details"].rstrip(".")
+        culture = f"{culture} ({details})" if culture else details
+    text = f"as {culture}" if culture else ""
+    if medium:
+        text += f" in {medium}"
+    if additions:
+        text += f" {'supplemented with' if medium else 'with'} {t.join(additions)}"
+    return (text + tail).strip()
 
 
 def _grouped(lines: list[dict], phrase, multi: bool) -> list[str]:
@@ -196,10 +219,16 @@ def isolation(ctx: Context) -> list[str]:
         return [t.sentence(f"Isolation and expansion were {marker or 'not recorded'}")] if marker else []
     multi = len(lines) > 1
     sentences = []
-    isolation_text = t.join(_grouped(lines, _isolation_phrase, multi), "or")
+    bought = {d["code"] for d in ctx.donors_of(lines) if d["supplier"]}
+    isolation_text = t.join(
+        [x for x in _grouped(lines, lambda line: _isolation_phrase(line, line["donor"] in bought), multi) if x], "or"
+    )
     marker = m.take("ie_isolation_method")
-    sentences.append(t.sentence(f"MSCs were isolated {isolation_text}{' ' + marker if marker else ''}"))
-    culture = t.join(_grouped(lines, _culture_phrase, multi), "or")
+    if isolation_text:
+        sentences.append(t.sentence(f"MSCs were isolated {isolation_text}{' ' + marker if marker else ''}"))
+    elif marker:
+        sentences.append(t.sentence(f"Isolation of the MSCs: {marker}"))
+    culture = t.join([x for x in _grouped(lines, _culture_phrase, multi) if x], "or")
     passages = [p for line in lines for p in line["passages"]]
     incubator = []
     for key, unit in (("temperature_c", "°C"), ("co2_percent", "% CO₂"), ("o2_percent", "% O₂")):
@@ -217,24 +246,31 @@ def isolation(ctx: Context) -> list[str]:
     sentences.append(t.sentence(f"Cells were expanded {culture}{conditions}"))
 
     density = t.span(
-        (round(p["seeding_density_per_cm2"], -2) for p in passages if p["seeding_density_per_cm2"]), "cells/cm²"
+        (t.rounded(p["seeding_density_per_cm2"], 2) for p in passages if t.finite(p["seeding_density_per_cm2"])),
+        "cells/cm²",
     )
-    vessels = t.join(sorted({v.VESSEL.get(p["vessel"], p["vessel"]) for p in passages}))
+    vessels = t.join(sorted({v.VESSEL.get(p["vessel"], p["vessel"]) for p in passages if p["vessel"]}))
     confluence = t.span((p["confluence_percent"] for p in passages), "%")
+    density_marker = m.take("ie_seeding_density")
     expansion = []
     if density:
         expansion.append(f"seeded at {density}")
-    else:
-        expansion.append(f"seeded at {m.take('ie_seeding_density') or 'an unrecorded density'}")
+    elif vessels or confluence:
+        expansion.append(f"seeded at {density_marker or 'an unrecorded density'}")
+        density_marker = ""
     if vessels:
         expansion.append(f"in {vessels}")
-    text = "Cells were " + " ".join(expansion)
-    if confluence:
-        text += f" and passaged at {confluence} confluence"
-    density_marker = m.take("ie_seeding_density")
-    if density_marker:
-        text += f" {density_marker}"
-    sentences.append(t.sentence(text))
+    if expansion:
+        text = "Cells were " + " ".join(expansion)
+        if confluence:
+            text += f" and passaged at {confluence} confluence"
+        if density_marker:
+            text += f" {density_marker}"
+        sentences.append(t.sentence(text))
+    elif confluence:
+        sentences.append(t.sentence(f"Cells were passaged at {confluence} confluence {density_marker}".strip()))
+    elif density_marker:
+        sentences.append(t.sentence(f"Seeding density: {density_marker}"))
 
     numbers = sorted({b["passage_number"] for b in ctx.products if b["passage_number"] is not None})
     if len(numbers) > 1:
@@ -242,9 +278,10 @@ def isolation(ctx: Context) -> list[str]:
     else:
         producing = f"passage {numbers[0]} (P{numbers[0]})" if numbers else ""
     passage_marker = m.take("ie_passage_number")
-    if passage_marker:
-        producing = f"{producing} {passage_marker}".strip()
-    sentences.append(t.sentence(f"Secretome was produced from cells at {producing}"))
+    if producing:
+        sentences.append(t.sentence(f"Secretome was produced from cells at {producing} {passage_marker}".strip()))
+    elif passage_marker:
+        sentences.append(t.sentence(f"Passage of the producing cells: {passage_marker}"))
 
     produced_at = {(b["cell_line"], b["passage_number"]) for b in ctx.products}
     per_passage = [p["population_doublings"] for p in passages if p["population_doublings"] is not None]
@@ -263,8 +300,11 @@ def isolation(ctx: Context) -> list[str]:
     if doubling:
         growth.append(f"doubling times were {t.span((round(x) for x in doubling), 'h')}")
     pd_marker = m.take("ie_population_doublings")
-    if growth or pd_marker:
-        sentences.append(t.sentence(f"Calculated from cell counts (PD = log₂(Nₕ/Nₛ)), {'; '.join(growth)}{pd_marker}"))
+    if growth:
+        text = f"Calculated from cell counts (PD = log₂(Nₕ/Nₛ)), {'; '.join(growth)} {pd_marker}".strip()
+        sentences.append(t.sentence(text))
+    elif pd_marker:
+        sentences.append(t.sentence(f"Population doublings: {pd_marker}"))
     protocols = sorted(
         {line["protocol"] for line in lines if line["protocol"]} | {p["protocol"] for p in passages if p["protocol"]}
     )
