@@ -42,6 +42,7 @@ class TissueSource(models.TextChoices):
     TESTICULAR_TISSUE = "testicular_tissue", "Testicular tissue"
     INFLAMED_SYNOVIAL_FLUID = "inflamed_synovial_fluid", "Inflamed synovial fluid (OA/RA)"
     MENSTRUAL_BLOOD = "menstrual_blood", "Menstrual blood (MB-MSC)"
+    OTHER = "other", "Other"
 
 
 _PERINATAL = {
@@ -70,6 +71,7 @@ TISSUE_GROUP: dict[str, str] = {
         else TissueGroup.ADULT
     )
     for value in TissueSource.values
+    if value != "other"  # an "other" tissue belongs to no group until the lab names it
 }
 
 
@@ -83,6 +85,7 @@ class Species(models.TextChoices):
     SHEEP = "sheep", "Sheep"
     RABBIT = "rabbit", "Rabbit"
     NON_HUMAN_PRIMATE = "non_human_primate", "Non-human primate"
+    OTHER = "other", "Other"
 
 
 class Sex(models.TextChoices):
@@ -104,6 +107,7 @@ class IsolationMethod(models.TextChoices):
     DENSITY_GRADIENT = "density_gradient", "Density gradient"
     DIRECT_PLATING = "direct_plating", "Direct plating (adherence)"
     COMMERCIAL = "commercial", "Bought from a supplier"
+    OTHER = "other", "Other"
 
 
 class Enzyme(models.TextChoices):
@@ -113,6 +117,7 @@ class Enzyme(models.TextChoices):
     COLLAGENASE_DISPASE = "collagenase_dispase", "Collagenase + dispase"
     HYALURONIDASE = "hyaluronidase", "Hyaluronidase"
     TRYPSIN = "trypsin", "Trypsin"
+    OTHER = "other", "Other"
 
 
 class Medium(models.TextChoices):
@@ -133,6 +138,7 @@ class Antibiotics(models.TextChoices):
     PEN_STREP_AMPHO = "pen_strep_ampho", "Penicillin–streptomycin–amphotericin B"
     GENTAMICIN = "gentamicin", "Gentamicin"
     PRIMOCIN = "primocin", "Primocin"
+    OTHER = "other", "Other"
 
 
 class Supplement(models.TextChoices):
@@ -141,6 +147,7 @@ class Supplement(models.TextChoices):
     HUMAN_SERUM = "human_serum", "Human serum"
     SERUM_FREE = "serum_free", "Serum-free supplement"
     XENO_FREE = "xeno_free", "Xeno-free supplement"
+    OTHER = "other", "Other"
 
 
 class CultureFormat(models.TextChoices):
@@ -149,6 +156,7 @@ class CultureFormat(models.TextChoices):
     SCAFFOLD = "3d_scaffold", "3D scaffold / hydrogel"
     BIOREACTOR = "3d_bioreactor", "3D bioreactor"
     MICROCARRIER = "3d_microcarrier", "3D microcarriers"
+    OTHER = "other", "Other"
 
 
 THREE_D_FORMATS = {"3d_spheroid", "3d_scaffold", "3d_bioreactor", "3d_microcarrier"}
@@ -169,6 +177,7 @@ class Marker(models.TextChoices):
     CD29 = "CD29", "CD29"
     CD146 = "CD146", "CD146"
     CD271 = "CD271", "CD271"
+    OTHER = "other", "Other"
 
 
 ISCT_POSITIVE_MARKERS = ("CD73", "CD90", "CD105")
@@ -199,6 +208,7 @@ class DifferentiationMethod(models.TextChoices):
     TOLUIDINE_BLUE = "toluidine_blue", "Toluidine blue"
     COLLAGEN_II = "collagen_ii", "Collagen II immunostaining"
     QPCR = "qpcr", "qPCR of lineage genes"
+    OTHER = "other", "Other"
 
 
 class Vessel(models.TextChoices):
@@ -211,6 +221,7 @@ class Vessel(models.TextChoices):
     MULTILAYER = "multilayer", "Multilayer flask / cell factory"
     BIOREACTOR = "bioreactor", "Bioreactor"
     MULTIWELL = "multiwell", "Multiwell plate"
+    OTHER = "other", "Other"
 
 
 class TestResult(models.TextChoices):
@@ -233,6 +244,7 @@ class HypoxiaDevice(models.TextChoices):
     TRI_GAS_INCUBATOR = "tri_gas_incubator", "Tri-gas incubator"
     HYPOXIA_CHAMBER = "hypoxia_chamber", "Modular hypoxia chamber"
     HYPOXIA_WORKSTATION = "hypoxia_workstation", "Hypoxia workstation"
+    OTHER = "other", "Other"
 
 
 class PrimingAgentName(models.TextChoices):
@@ -246,6 +258,7 @@ class PrimingAgentName(models.TextChoices):
     DMOG = "dmog", "Dimethyloxalylglycine (DMOG)"
     LPS = "lps", "Lipopolysaccharide (LPS)"
     POLY_IC = "poly_ic", "Poly(I:C)"
+    OTHER = "other", "Other"
 
 
 CYTOKINE_AGENTS = {"ifn_gamma", "tnf_alpha", "il_1beta", "il_1alpha", "il_17a"}
@@ -283,6 +296,7 @@ class EVDepletionMethod(models.TextChoices):
     ULTRACENTRIFUGATION = "ultracentrifugation", "Ultracentrifugation of the serum (≥18 h)"
     COMMERCIAL = "commercial", "Commercial EV-depleted serum"
     ULTRAFILTRATION = "ultrafiltration", "Ultrafiltration of the serum"
+    OTHER = "other", "Other"
 
 
 class BatchStatus(models.TextChoices):
@@ -314,6 +328,7 @@ class Lyoprotectant(models.TextChoices):
     TREHALOSE = "trehalose", "Trehalose"
     SUCROSE = "sucrose", "Sucrose"
     MANNITOL = "mannitol", "Mannitol"
+    OTHER = "other", "Other"
 
 
 class ReconstitutionVehicle(models.TextChoices):
@@ -321,6 +336,7 @@ class ReconstitutionVehicle(models.TextChoices):
     SALINE = "saline", "0.9 % saline"
     PBS = "pbs", "PBS"
     MEDIUM = "medium", "Basal medium"
+    OTHER = "other", "Other"
 
 
 class StorageKind(models.TextChoices):
@@ -338,6 +354,7 @@ class Container(models.TextChoices):
     MICROTUBE = "microtube", "Microcentrifuge tube"
     GLASS_VIAL = "glass_vial", "Glass vial"
     CONICAL_TUBE = "conical_tube", "Conical tube"
+    OTHER = "other", "Other"
 
 
 class Buffer(models.TextChoices):
@@ -346,6 +363,7 @@ class Buffer(models.TextChoices):
     PBS_TREHALOSE = "pbs_trehalose", "PBS + 25 mM trehalose"
     PBS_HSA = "pbs_hsa", "PBS + human serum albumin"
     SALINE = "saline", "0.9 % saline"
+    OTHER = "other", "Other"
 
 
 class AliquotState(models.TextChoices):
@@ -384,6 +402,7 @@ class Assay(models.TextChoices):
     IMAGING = "imaging", "Single-EV imaging (EM)"
     EV_DEPLETION = "ev_depletion", "EV depletion check"
     PROTEOMICS = "proteomics", "Proteomics"
+    OTHER = "other", "Other"
 
 
 class QCSample(models.TextChoices):
@@ -430,6 +449,7 @@ class QCMethod(models.TextChoices):
     CRYO_EM = "cryo_em", "Cryo-electron microscopy"
     MASS_SPEC = "mass_spec", "Mass spectrometry"
     CELL_ASSAY = "cell_assay", "Cell-based assay"
+    OTHER = "other", "Other"
 
 
 class Route(models.TextChoices):
@@ -444,6 +464,7 @@ class Route(models.TextChoices):
     INTRAMUSCULAR = "intramuscular", "Intramuscular"
     INTRAVESICAL = "intravesical", "Intravesical"
     BIOMATERIAL_IMPLANT = "biomaterial_implant", "Biomaterial implant"
+    OTHER = "other", "Other"
 
 
 class DoseUnit(models.TextChoices):
@@ -452,6 +473,7 @@ class DoseUnit(models.TextChoices):
     UG_PROTEIN = "ug_protein", "µg protein"
     MG_LYOPHILISATE = "mg_lyophilisate", "mg lyophilisate"
     ML_CM = "ml_cm", "mL conditioned medium"
+    OTHER = "other", "Other"
 
 
 class IntervalUnit(models.TextChoices):
@@ -465,6 +487,7 @@ class Vehicle(models.TextChoices):
     PBS = "pbs", "PBS"
     UNCONDITIONED_MEDIUM = "unconditioned_medium", "Unconditioned medium"
     HYDROGEL = "hydrogel", "Hydrogel"
+    OTHER = "other", "Other"
 
 
 class PainModel(models.TextChoices):
@@ -481,6 +504,7 @@ class PainModel(models.TextChoices):
     TMJ_OA = "tmj_oa", "Temporomandibular joint osteoarthritis"
     INTERSTITIAL_CYSTITIS = "interstitial_cystitis", "Interstitial cystitis"
     CFA = "cfa", "Complete Freund's adjuvant inflammation"
+    OTHER = "other", "Other"
 
 
 class ExperimentalUnit(models.TextChoices):
@@ -513,6 +537,7 @@ class OutcomeTest(models.TextChoices):
     WOMAC = "womac", "WOMAC"
     KOOS = "koos", "KOOS"
     DASH = "dash", "DASH"
+    OTHER = "other", "Other"
 
 
 class OutcomeUnit(models.TextChoices):

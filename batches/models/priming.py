@@ -24,6 +24,9 @@ class PrimingCondition(LabOwnedModel):
     delay_to_conditioning_h = models.FloatField(
         null=True, blank=True, help_text="Time from end of priming to start of conditioning, hours."
     )
+    details = models.TextField(
+        blank=True, help_text="What the fields do not hold: an 'other' kind or device, the recipe in words."
+    )
     protocol_version = models.ForeignKey(
         "protocols.ProtocolVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -48,31 +51,38 @@ class PrimingCondition(LabOwnedModel):
 class PrimingAgent(LabOwnedModel):
     priming = models.ForeignKey(PrimingCondition, on_delete=models.CASCADE, related_name="agents")
     agent = models.CharField(max_length=30, choices=choices.PrimingAgentName.choices)
-    concentration = models.FloatField(help_text="Concentration, in the unit beside it.")
-    concentration_unit = models.CharField(max_length=10, choices=choices.ConcentrationUnit.choices)
+    agent_details = models.CharField(max_length=120, blank=True, help_text="The agent, when 'other'.")
+    concentration = models.FloatField(null=True, blank=True, help_text="Concentration, in the unit beside it.")
+    concentration_unit = models.CharField(max_length=10, choices=choices.ConcentrationUnit.choices, blank=True)
     exposure = models.FloatField(null=True, blank=True, help_text="Exposure time, in the unit beside it.")
-    exposure_unit = models.CharField(max_length=5, choices=choices.TimeUnit.choices, default=choices.TimeUnit.H)
+    exposure_unit = models.CharField(max_length=5, choices=choices.TimeUnit.choices, blank=True)
     supplier = models.CharField(max_length=120, blank=True)
 
     class Meta(LabOwnedModel.Meta):
         ordering = ["priming", "agent"]
         constraints = [
-            models.UniqueConstraint(fields=["priming", "agent"], name="primingagent_once_per_condition"),
+            models.UniqueConstraint(
+                fields=["priming", "agent"], condition=~Q(agent="other"), name="primingagent_once_per_condition"
+            ),
             c.in_choices("primingagent", "agent", choices.PrimingAgentName),
-            c.in_choices("primingagent", "concentration_unit", choices.ConcentrationUnit),
-            c.in_choices("primingagent", "exposure_unit", choices.TimeUnit),
+            c.in_choices("primingagent", "concentration_unit", choices.ConcentrationUnit, blank=True),
+            c.in_choices("primingagent", "exposure_unit", choices.TimeUnit, blank=True),
             *c.positive("primingagent", "concentration", "exposure"),
             models.CheckConstraint(
-                condition=~Q(agent="deferoxamine") | Q(concentration_unit__in=["µM", "mM"]),
+                condition=~Q(agent="deferoxamine") | Q(concentration_unit="") | Q(concentration_unit__in=["µM", "mM"]),
                 name="primingagent_deferoxamine_molar",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_agent_display()} {self.concentration:g} {self.concentration_unit}"
+        name = self.agent_details or self.get_agent_display()
+        if self.concentration is None:
+            return name
+        return f"{name} {self.concentration:g} {self.concentration_unit}".rstrip()
 
     @property
     def exposure_h(self) -> float | None:
-        if self.exposure is None:
+        """The exposure in hours; None unless both the time and its unit are recorded."""
+        if self.exposure is None or not self.exposure_unit:
             return None
         return self.exposure / 60 if self.exposure_unit == choices.TimeUnit.MIN else self.exposure

@@ -31,7 +31,7 @@ class SecretomeBatch(LabOwnedModel):
         help_text="Conditioning SOP version followed.",
     )
     product_type = models.CharField(max_length=4, choices=choices.ProductType.choices)
-    intended_use = models.CharField(max_length=10, choices=choices.IntendedUse.choices)
+    intended_use = models.CharField(max_length=10, choices=choices.IntendedUse.choices, blank=True)
     confluence_start_percent = models.FloatField(
         null=True, blank=True, help_text="Confluence when conditioning started, %."
     )
@@ -41,6 +41,9 @@ class SecretomeBatch(LabOwnedModel):
     serum_free = models.BooleanField(null=True, blank=True, help_text="Conditioning medium is serum-free.")
     serum_percent = models.FloatField(null=True, blank=True, help_text="Serum in conditioning medium, % v/v.")
     ev_depletion_method = models.CharField(max_length=30, choices=choices.EVDepletionMethod.choices, blank=True)
+    ev_depletion_details = models.CharField(
+        max_length=200, blank=True, help_text="The EV-depletion method, when 'other' (product, protocol)."
+    )
     conditioning_volume_ml = models.FloatField(null=True, blank=True, help_text="Conditioning medium volume, mL.")
     conditioning_time_h = models.FloatField(null=True, blank=True, help_text="Conditioning time, hours.")
     conditioning_o2_percent = models.FloatField(null=True, blank=True, help_text="O₂ during conditioning, %.")
@@ -48,6 +51,9 @@ class SecretomeBatch(LabOwnedModel):
     harvest_viable_cells = models.PositiveBigIntegerField(null=True, blank=True, help_text="Viable cells at harvest.")
     collected_at = models.DateTimeField(null=True, blank=True, help_text="When the conditioned medium was collected.")
     final_volume_ml = models.FloatField(null=True, blank=True, help_text="Final product volume, mL.")
+    used_fresh = models.BooleanField(
+        null=True, blank=True, help_text="Used fresh, within hours, never frozen or stored."
+    )
     mock_control = models.ForeignKey(
         "self",
         null=True,
@@ -84,7 +90,7 @@ class SecretomeBatch(LabOwnedModel):
         constraints = [
             c.unique_code_per_lab("secretomebatch"),
             c.in_choices("secretomebatch", "product_type", choices.ProductType),
-            c.in_choices("secretomebatch", "intended_use", choices.IntendedUse),
+            c.in_choices("secretomebatch", "intended_use", choices.IntendedUse, blank=True),
             c.in_choices("secretomebatch", "status", choices.BatchStatus),
             c.in_choices("secretomebatch", "conditioning_medium", choices.Medium, blank=True),
             c.in_choices("secretomebatch", "ev_depletion_method", choices.EVDepletionMethod, blank=True),
@@ -177,7 +183,10 @@ class ProcessingStep(LabOwnedModel):
         max_length=10, choices=choices.ReconstitutionVehicle.choices, blank=True, help_text="Reconstitution vehicle."
     )
     reconstitution_volume_ml = models.FloatField(null=True, blank=True, help_text="Reconstitution volume, mL.")
-    details = models.TextField(blank=True, help_text="Device, column, kit and lot — what the fields do not hold.")
+    details = models.TextField(
+        blank=True,
+        help_text="Device, column, kit and lot — what the fields do not hold (an 'other' kind, lyoprotectant or vehicle).",
+    )
     protocol_version = models.ForeignKey(
         "protocols.ProtocolVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -64,14 +64,16 @@ class QCSpecification(LabOwnedModel):
 class QCResult(LabOwnedModel):
     batch = models.ForeignKey("batches.SecretomeBatch", on_delete=models.PROTECT, related_name="qc_results")
     assay = models.CharField(max_length=30, choices=choices.Assay.choices)
+    assay_details = models.CharField(max_length=200, blank=True, help_text="The assay, when 'other'.")
     sample = models.CharField(max_length=10, choices=choices.QCSample.choices, default=choices.QCSample.PRODUCT)
     analyte = models.CharField(max_length=40, blank=True, help_text="e.g. CD63, TSG101, calnexin, IL-10.")
-    method = models.CharField(max_length=30, choices=choices.QCMethod.choices)
+    method = models.CharField(max_length=30, choices=choices.QCMethod.choices, blank=True)
+    method_details = models.CharField(max_length=200, blank=True, help_text="The method or kit, when 'other'.")
     instrument = models.CharField(max_length=120, blank=True, help_text="Instrument model and serial / asset number.")
     value = models.FloatField(null=True, blank=True, help_text="Numeric result, in the unit beside it.")
     unit = models.CharField(max_length=20, choices=choices.QCUnit.choices, blank=True)
     result_text = models.CharField(max_length=15, choices=choices.ResultText.choices, blank=True)
-    performed_on = models.DateField()
+    performed_on = models.DateField(null=True, blank=True)
     performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     specification = models.ForeignKey(
         QCSpecification, null=True, blank=True, on_delete=models.PROTECT, related_name="results"
@@ -124,13 +126,11 @@ class QCResult(LabOwnedModel):
         constraints = [
             c.in_choices("qcresult", "assay", choices.Assay),
             c.in_choices("qcresult", "sample", choices.QCSample),
-            c.in_choices("qcresult", "method", choices.QCMethod),
+            c.in_choices("qcresult", "method", choices.QCMethod, blank=True),
             c.in_choices("qcresult", "unit", choices.QCUnit, blank=True),
             c.in_choices("qcresult", "result_text", choices.ResultText, blank=True),
             c.in_choices("qcresult", "outcome", choices.QCOutcome, blank=True),
             c.in_choices("qcresult", "status", choices.QCStatus),
-            models.CheckConstraint(condition=Q(value__isnull=False) | ~Q(result_text=""), name="qcresult_has_a_result"),
-            models.CheckConstraint(condition=Q(value__isnull=True) | ~Q(unit=""), name="qcresult_value_has_unit"),
             models.CheckConstraint(
                 condition=~Q(status="verified") | (Q(verified_by__isnull=False) & Q(verified_at__isnull=False)),
                 name="qcresult_verified_has_signer",
@@ -146,8 +146,11 @@ class QCResult(LabOwnedModel):
         ]
 
     def __str__(self) -> str:
-        label = self.get_assay_display()
+        label = self.assay_details or self.get_assay_display()
         if self.analyte:
             label += f" {self.analyte}"
-        shown = f"{self.value:g} {self.unit}" if self.value is not None else self.get_result_text_display()
+        if self.value is not None:
+            shown = f"{self.value:g} {self.unit}".rstrip()
+        else:
+            shown = self.get_result_text_display() or "not recorded"
         return f"{label}: {shown}"

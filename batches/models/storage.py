@@ -55,11 +55,15 @@ class StorageLocation(LabOwnedModel):
 class Aliquot(LabOwnedModel):
     batch = models.ForeignKey("batches.SecretomeBatch", on_delete=models.PROTECT, related_name="aliquots")
     code = models.CharField(max_length=50, help_text="Aliquot code, unique in the lab; printed on the label.")
-    volume_ul = models.FloatField(help_text="Volume, µL (for lyophilised aliquots: volume before drying).")
-    container = models.CharField(max_length=20, choices=choices.Container.choices)
-    buffer = models.CharField(max_length=20, choices=choices.Buffer.choices, default=choices.Buffer.AS_COLLECTED)
-    state = models.CharField(max_length=12, choices=choices.AliquotState.choices)
-    temperature_c = models.FloatField(help_text="Storage temperature, °C.")
+    volume_ul = models.FloatField(
+        null=True, blank=True, help_text="Volume, µL (for lyophilised aliquots: volume before drying)."
+    )
+    container = models.CharField(max_length=20, choices=choices.Container.choices, blank=True)
+    container_details = models.CharField(max_length=120, blank=True, help_text="The container, when 'other'.")
+    buffer = models.CharField(max_length=20, choices=choices.Buffer.choices, blank=True)
+    buffer_details = models.CharField(max_length=200, blank=True, help_text="The buffer, when 'other'.")
+    state = models.CharField(max_length=12, choices=choices.AliquotState.choices, blank=True)
+    temperature_c = models.FloatField(null=True, blank=True, help_text="Storage temperature, °C.")
     location = models.ForeignKey(
         StorageLocation,
         null=True,
@@ -70,7 +74,9 @@ class Aliquot(LabOwnedModel):
     )
     position = models.CharField(max_length=4, blank=True, help_text="Position in the box, e.g. A1.")
     stored_at = models.DateTimeField(null=True, blank=True, help_text="When it went into storage.")
-    freeze_thaw_count = models.PositiveSmallIntegerField(default=0, help_text="Freeze–thaw cycles so far.")
+    freeze_thaw_count = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Freeze–thaw cycles so far (0 = never thawed)."
+    )
     status = models.CharField(
         max_length=10, choices=choices.AliquotStatus.choices, default=choices.AliquotStatus.AVAILABLE
     )
@@ -93,9 +99,9 @@ class Aliquot(LabOwnedModel):
                 condition=Q(status__in=["available", "reserved"]) & ~Q(position=""),
                 name="aliquot_one_per_position",
             ),
-            c.in_choices("aliquot", "container", choices.Container),
-            c.in_choices("aliquot", "buffer", choices.Buffer),
-            c.in_choices("aliquot", "state", choices.AliquotState),
+            c.in_choices("aliquot", "container", choices.Container, blank=True),
+            c.in_choices("aliquot", "buffer", choices.Buffer, blank=True),
+            c.in_choices("aliquot", "state", choices.AliquotState, blank=True),
             c.in_choices("aliquot", "status", choices.AliquotStatus),
             *c.positive("aliquot", "volume_ul"),
             c.between("aliquot", "temperature_c", -200, 40),

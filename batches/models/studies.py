@@ -1,5 +1,5 @@
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
 
 from batches import choices
 from lims import constraints as c
@@ -11,10 +11,14 @@ from lims.models import LabOwnedModel
 class Study(LabOwnedModel):
     title = models.CharField(max_length=300)
     pain_model = models.CharField(max_length=30, choices=choices.PainModel.choices, blank=True)
+    pain_model_details = models.CharField(
+        max_length=200, blank=True, help_text="The pain model, when 'other' (e.g. TMJ osteoarthritis, MIA)."
+    )
     model_induction = models.TextField(
         blank=True, help_text="Induction parameters: agent, dose (mg/kg), route, surgery, day 0."
     )
     species = models.CharField(max_length=20, choices=choices.Species.choices, blank=True)
+    species_details = models.CharField(max_length=120, blank=True, help_text="The species, when 'other'.")
     strain = models.CharField(max_length=80, blank=True, help_text="e.g. C57BL/6J, Sprague-Dawley.")
     sex = models.CharField(max_length=10, choices=choices.Sex.choices, blank=True)
     age_weeks_min = models.FloatField(null=True, blank=True, help_text="Age at induction, weeks (lowest).")
@@ -58,6 +62,32 @@ class Study(LabOwnedModel):
         return self.title
 
 
+# An irregular schedule is a non-empty JSON array of whole numbers (days relative to model induction).
+# CASE keeps PostgreSQL from asking an array question of a value that is not an array.
+_SCHEDULE_IS_DAY_LIST = Func(
+    F("schedule_days"),
+    template=(
+        "CASE WHEN jsonb_typeof(%(expressions)s) = 'array' THEN jsonb_array_length(%(expressions)s) >= 1"
+        " AND NOT jsonb_path_exists(%(expressions)s, '$[*] ? (@.type() != \"number\" || @ != @.floor())')"
+        " ELSE false END"
+    ),
+    output_field=models.BooleanField(),
+)
+_SCHEDULE_LENGTH = Func(
+    F("schedule_days"),
+    template="CASE WHEN jsonb_typeof(%(expressions)s) = 'array' THEN jsonb_array_length(%(expressions)s) END",
+    output_field=models.IntegerField(),
+)
+_SCHEDULE_FIRST_DAY = Func(
+    F("schedule_days"),
+    template=(
+        "CASE WHEN jsonb_typeof(%(expressions)s) = 'array'"
+        " AND jsonb_typeof(%(expressions)s -> 0) = 'number' THEN (%(expressions)s ->> 0)::numeric END"
+    ),
+    output_field=models.IntegerField(),
+)
+
+
 @tracked
 class Administration(LabOwnedModel):
     study = models.ForeignKey(Study, on_delete=models.PROTECT, related_name="administrations")
@@ -66,12 +96,22 @@ class Administration(LabOwnedModel):
         "batches.Aliquot", null=True, blank=True, on_delete=models.PROTECT, related_name="administrations"
     )
     group = models.CharField(max_length=80, help_text="Study group name (as in the study's groups).")
-    dose_value = models.FloatField(help_text="Dose per administration, in the unit beside it.")
-    dose_unit = models.CharField(max_length=20, choices=choices.DoseUnit.choices)
-    route = models.CharField(max_length=30, choices=choices.Route.choices)
+    dose_value = models.FloatField(null=True, blank=True, help_text="Dose per administration, in the unit beside it.")
+    dose_unit = models.CharField(max_length=20, choices=choices.DoseUnit.choices, blank=True)
+    dose_unit_details = models.CharField(max_length=80, blank=True, help_text="The dose unit, when 'other'.")
+    route = models.CharField(max_length=30, choices=choices.Route.choices, blank=True)
+    route_details = models.CharField(
+        max_length=200, blank=True, help_text="The route, when 'other' (e.g. directly to the injured nerve)."
+    )
     site = models.CharField(max_length=120, blank=True, help_text="e.g. left knee, L5 level, right hind paw.")
-    volume_ul = models.FloatField(help_text="Injected volume, µL.")
-    n_doses = models.PositiveSmallIntegerField(default=1)
+    volume_ul = models.FloatField(null=True, blank=True, help_text="Injected volume, µL.")
+    n_doses = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Number of doses.")
+    schedule_days = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Irregular schedule: the dosing days relative to model induction, e.g. [-1, 7, 11]. "
+        "When given it sets the number of doses and the first day.",
+    )
     interval = models.FloatField(null=True, blank=True, help_text="Interval between doses, in the unit beside it.")
     interval_unit = models.CharField(max_length=5, choices=choices.IntervalUnit.choices, blank=True)
     day_after_induction = models.IntegerField(
@@ -81,46 +121,65 @@ class Administration(LabOwnedModel):
         null=True, blank=True, help_text="Preventive (before symptoms) rather than therapeutic."
     )
     vehicle = models.CharField(max_length=25, choices=choices.Vehicle.choices, blank=True)
+    vehicle_details = models.CharField(max_length=200, blank=True, help_text="The vehicle, when 'other'.")
     body_weight_g = models.FloatField(null=True, blank=True, help_text="Body weight at dosing, g (for EU/kg).")
 
     class Meta(LabOwnedModel.Meta):
         triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
         ordering = ["study", "group"]
         constraints = [
-            c.in_choices("administration", "dose_unit", choices.DoseUnit),
-            c.in_choices("administration", "route", choices.Route),
+            c.in_choices("administration", "dose_unit", choices.DoseUnit, blank=True),
+            c.in_choices("administration", "route", choices.Route, blank=True),
             c.in_choices("administration", "interval_unit", choices.IntervalUnit, blank=True),
             c.in_choices("administration", "vehicle", choices.Vehicle, blank=True),
             *c.positive("administration", "dose_value", "volume_ul", "interval", "body_weight_g"),
-            models.CheckConstraint(condition=Q(n_doses__gte=1), name="administration_n_doses_at_least_1"),
             models.CheckConstraint(
-                condition=Q(n_doses=1) | (Q(interval__isnull=False) & ~Q(interval_unit="")),
-                name="administration_repeated_doses_have_interval",
+                condition=Q(n_doses__isnull=True) | Q(n_doses__gte=1), name="administration_n_doses_at_least_1"
+            ),
+            models.CheckConstraint(
+                condition=Q(schedule_days__isnull=True) | Q(_SCHEDULE_IS_DAY_LIST),
+                name="administration_schedule_days_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(schedule_days__isnull=True) | Q(n_doses__isnull=True) | Q(n_doses=_SCHEDULE_LENGTH),
+                name="administration_schedule_days_match_n_doses",
+            ),
+            models.CheckConstraint(
+                condition=Q(schedule_days__isnull=True)
+                | Q(day_after_induction__isnull=True)
+                | Q(day_after_induction=_SCHEDULE_FIRST_DAY),
+                name="administration_schedule_days_match_first_day",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.study} / {self.group}: {self.dose_value:g} {self.get_dose_unit_display()}"
+        if self.dose_value is None:
+            return f"{self.study} / {self.group}"
+        return f"{self.study} / {self.group}: {self.dose_value:g} {self.get_dose_unit_display()}".rstrip()
 
 
 @tracked
 class OutcomeMeasure(LabOwnedModel):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="outcome_measures")
     test = models.CharField(max_length=20, choices=choices.OutcomeTest.choices)
-    unit = models.CharField(max_length=10, choices=choices.OutcomeUnit.choices)
-    time_points = models.JSONField(default=list, help_text="Days after induction, e.g. [0, 7, 14, 21].")
-    baseline = models.BooleanField(default=True, help_text="Measured at baseline before induction.")
+    test_details = models.CharField(max_length=200, blank=True, help_text="The test, when 'other'.")
+    unit = models.CharField(max_length=10, choices=choices.OutcomeUnit.choices, blank=True)
+    time_points = models.JSONField(
+        default=list, blank=True, help_text="Days after induction, e.g. [0, 7, 14, 21]; empty: not recorded."
+    )
+    baseline = models.BooleanField(null=True, blank=True, help_text="Measured at baseline before induction.")
     is_primary = models.BooleanField(default=False)
 
     class Meta(LabOwnedModel.Meta):
         ordering = ["study", "-is_primary", "test"]
         constraints = [
             c.in_choices("outcomemeasure", "test", choices.OutcomeTest),
-            c.in_choices("outcomemeasure", "unit", choices.OutcomeUnit),
+            c.in_choices("outcomemeasure", "unit", choices.OutcomeUnit, blank=True),
             models.UniqueConstraint(
                 fields=["study"], condition=Q(is_primary=True), name="outcomemeasure_one_primary_per_study"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_test_display()} ({self.unit})"
+        name = self.test_details or self.get_test_display()
+        return f"{name} ({self.unit})" if self.unit else name
