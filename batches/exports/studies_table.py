@@ -104,9 +104,7 @@ def _processing_storage(batch: dict) -> str:
     storage = []
     for aliquot in batch["aliquots"]:
         state = STATE_WORDS.get(aliquot["state"] or "", aliquot["state"] or "")
-        temperature = (
-            t.temperature(aliquot["temperature_c"]) if t.finite(aliquot["temperature_c"]) is not None else ""
-        )
+        temperature = t.temperature(aliquot["temperature_c"]) if t.finite(aliquot["temperature_c"]) is not None else ""
         text = " at ".join(x for x in (state, temperature) if x)
         if text:
             storage.append(f"stored {text}" if state != "kept fresh" else text)
@@ -185,9 +183,7 @@ def study_rows(snapshot: dict) -> list[dict]:
         )
     if not rows:
         empty = {key: NA for key, _heading in COLUMNS}
-        empty.update(
-            study=study["title"], pain_model=_or_na(_pain_model(study)), outcomes=_or_na(", ".join(outcomes))
-        )
+        empty.update(study=study["title"], pain_model=_or_na(_pain_model(study)), outcomes=_or_na(", ".join(outcomes)))
         rows.append(empty)
     return rows
 
@@ -285,4 +281,3 @@ def studies_table(*, study_ids: Iterable[int], scope, fmt: str, author: str = ""
     if fmt not in FORMATS:
         raise ValidationError({"format": [f"Choose one of: {', '.join(FORMATS)}."]})
     return render(table_rows(study_ids=study_ids, scope=scope), fmt, author=author)
-

@@ -251,7 +251,9 @@ def summary(values: Sequence[float], unit: str = "", *, inside: bool = False) ->
         _, exponent = _split(mean if abs(mean) >= sd else sd)
         if sd:
             decimals = _decimals_for(_scaled(sd, exponent))
-            body = f"({_plain(_scaled(mean, exponent), decimals)} {PLUS_MINUS} {_plain(_scaled(sd, exponent), decimals)})"
+            body = (
+                f"({_plain(_scaled(mean, exponent), decimals)} {PLUS_MINUS} {_plain(_scaled(sd, exponent), decimals)})"
+            )
         else:
             body = f"({_plain(round(_scaled(mean, exponent), 2))} {PLUS_MINUS} 0)"
         return f"{body} {TIMES} 10{superscript(exponent)}{suffix}{tail}"
@@ -283,7 +285,11 @@ def _times(a: float, b: float) -> float:
 
 def count_word(n: int) -> str:
     """Numbers one to twenty in words, larger ones in digits, as style guides ask for counts in prose."""
-    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+    if isinstance(n, float) and n.is_integer() and abs(n) < len(_WORDS):
+        n = int(n)
+    if isinstance(n, int) and 0 <= n < len(_WORDS):
+        return _WORDS[n]
+    return number(n)
 
 
 def counted(n: int, singular: str, plural: str | None = None) -> str:
@@ -314,3 +320,12 @@ def hours(value: float) -> str:
     if value < 1:
         return quantity(value * 60, "min")
     return quantity(value, "h")
+
+
+def safely(compute, *args) -> float | None:
+    """A computed value (batches.computations) for the text, or None when the inputs are at the edges of
+    the float range and the arithmetic would divide by zero, overflow or give a non-finite result."""
+    try:
+        return finite(compute(*args))
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return None

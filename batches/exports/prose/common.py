@@ -107,9 +107,9 @@ class Markers:
     def __init__(self, completeness: dict, scope: Iterable[str], *, gaps=None, quiet: Iterable[str] = ()):
         """`gaps` names the blank fields of a flagged item; `quiet` batches (a study's mock control) get no
         marker in the text: their gaps are listed once, in the completeness section."""
-        self.scope = sorted(scope)
-        self.gaps = gaps
         self.quiet = set(quiet)
+        self.scope = sorted(set(scope) - self.quiet)
+        self.gaps = gaps
         self.flags: dict[str, _Flag] = {}
         self.quiet_flags: dict[str, _Flag] = {}
         for code, evaluation in sorted((completeness or {}).get("batches", {}).items()):
@@ -151,7 +151,9 @@ class Markers:
     def quiet_text(self) -> str:
         """The gaps of the quiet batches (mock controls), as one clause: 'cells at start of conditioning (…)'."""
         parts = []
-        for flag in sorted(self.quiet_flags.values(), key=lambda f: (f.item_id, f.status)):
+        for key, flag in sorted(self.quiet_flags.items(), key=lambda kv: (kv[1].item_id, kv[1].status)):
+            if key in self.flags:  # a gap the mock shares with a product (its cell line): marked in the text
+                continue
             what = self.what(flag, flag.codes)
             if what:
                 parts.append(what if flag.status == "missing" else f"{what} (not valid)")

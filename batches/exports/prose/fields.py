@@ -20,6 +20,7 @@ PROSE_LABEL = {
     "donor.catalogue_number": "catalogue number of the bought cells",
     "donor.species": "species of the cells",
     "cell_line.isolation_enzyme": "isolation enzyme",
+    "cell_line.plastic_adherent": "plastic adherence",
     "cell_line.isolation_enzyme_mg_per_ml": "enzyme concentration",
     "cell_line.isolation_digestion_min": "digestion time",
     "cell_line.basal_medium_details": "medium product name",
@@ -84,8 +85,7 @@ class Gaps:
     def __init__(self, snapshot: dict, completeness: dict):
         versions = sorted(
             {snap.get("version") for snap in (completeness or {}).get("batches", {}).values()}
-            | {((completeness or {}).get("study") or {}).get("version")}
-            - {None}
+            | {((completeness or {}).get("study") or {}).get("version")} - {None}
         )
         self.items = {}
         for version in versions:

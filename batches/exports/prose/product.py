@@ -72,7 +72,7 @@ def production(ctx: Context) -> list[str]:
             medium_gap = m.unflagged("conditioning medium", unrecorded_medium)
     volume, volume_gap = value_and_gap("conditioning_volume_ml", "mL", "sp_conditioning_volume", "conditioning volume")
     ratios = [
-        t.finite(computations.ml_per_million_cells(b["conditioning_volume_ml"], b["cells_at_start"])) for b in rows
+        t.safely(computations.ml_per_million_cells, b["conditioning_volume_ml"], b["cells_at_start"]) for b in rows
     ]
     ratios = [t.rounded(x, 2) for x in ratios if x is not None]
     ratio = f" ({t.span(ratios, 'mL')} per 10⁶ cells)" if ratios else ""
@@ -118,7 +118,9 @@ def production(ctx: Context) -> list[str]:
         volume = t.span((b["final_volume_ml"] for b in group), "mL")
         if volume:
             details.append(f"final volume {volume}")
-        equivalents = [computations.cell_equivalents_per_ml(b["cells_at_start"], b["final_volume_ml"]) for b in group]
+        equivalents = [
+            t.safely(computations.cell_equivalents_per_ml, b["cells_at_start"], b["final_volume_ml"]) for b in group
+        ]
         equivalents_text = t.span((x for x in equivalents if x is not None), "cell equivalents/mL")
         if equivalents_text:
             details.append(equivalents_text)
@@ -410,11 +412,38 @@ ASSAY_ITEM = {
 SAMPLE = {"product": "the product", "cells": "the producing cells"}
 
 
+PLURAL_ASSAYS = {"ev_marker", "contaminant_marker", "cytokine"}
+
+
+def _was(assay: str) -> str:
+    return "were" if assay in PLURAL_ASSAYS else "was"
+
+
+def _by(method: str) -> str:
+    return f" by {method}" if method else ""
+
+
+def assay_words(assay: str, results: list[dict]) -> str:
+    """The assay in prose; an 'other' assay in the words recorded with it."""
+    if assay == "other":
+        details = sorted({(r.get("assay_details") or "").rstrip(".") for r in results} - {""})
+        return t.join(details) or "another assay"
+    return v.ASSAY.get(assay, assay)
+
+
 def _method(code: str, results: list[dict] | None = None) -> str:
     """The method in words, with the instruments recorded for it: 'nanoparticle tracking analysis (NTA;
     NanoSight NS300)'."""
-    name = v.QC_METHOD.get(code, code) or "an unrecorded method"
-    instruments = sorted({r["instrument"].strip() for r in results or () if r["method"] == code and r.get("instrument")})
+    details = sorted({r.get("method_details") or "" for r in results or () if r["method"] == code} - {""})
+    if code == "other" or (not code and details):
+        name = t.join([d.rstrip(".") for d in details]) or "another method"
+    else:
+        name = v.QC_METHOD.get(code, code) or ""
+    if not name:
+        return ""
+    instruments = sorted(
+        {r["instrument"].strip() for r in results or () if r["method"] == code and r.get("instrument")}
+    )
     return t.annotate(name, t.join(instruments)) if instruments else name
 
 
@@ -427,12 +456,18 @@ def _qualitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> s
     by_method: dict[tuple[str, str], dict[str, list[str]]] = {}
     for code, result in results:
         key = (result["sample"], result["method"])
-        by_method.setdefault(key, {}).setdefault(result["result_text"] or "recorded", []).append(code)
+        by_method.setdefault(key, {}).setdefault(result["result_text"] or "", []).append(code)
     for (sample, method), outcomes in sorted(by_method.items(), key=lambda kv: (kv[0][0] != "cells", kv[0])):
-        sample_text = f" of {SAMPLE[sample]}" if assay == "mycoplasma" else ""
-        verdicts = [f"{v.RESULT_TEXT.get(text, text)}{ctx.which(codes)}" for text, codes in sorted(outcomes.items())]
+        sample_text = f" of {SAMPLE.get(sample, 'the sample')}" if assay == "mycoplasma" else ""
+        verdicts = [
+            f"{v.RESULT_TEXT.get(text, text) or 'tested (result not recorded)'}{ctx.which(codes)}"
+            for text, codes in sorted(outcomes.items())
+        ]
         rows = [r for _c, r in results]
-        parts.append(f"{v.ASSAY[assay]}{sample_text} by {_method(method, rows)} was {t.join(verdicts, 'and')}")
+        parts.append(
+            f"{assay_words(assay, rows)}{sample_text}{_by(_method(method, rows))} {_was(assay)} "
+            f"{t.join(verdicts, 'and')}"
+        )
     return "; ".join(parts)
 
 
@@ -443,8 +478,10 @@ def _markers_found(ctx: Context, assay: str, results: list[tuple[str, dict]]) ->
     outcome: dict[tuple[bool, tuple[str, ...]], list[str]] = {}
     per_analyte: dict[tuple[str, bool], set[str]] = {}
     for code, result in results:
+        if not result["analyte"] or not result["result_text"]:
+            continue
         found = result["result_text"] in {"detected", "positive"}
-        per_analyte.setdefault((result["analyte"] or "marker", found), set()).add(code)
+        per_analyte.setdefault((result["analyte"], found), set()).add(code)
     for (analyte, found), codes in sorted(per_analyte.items(), key=lambda kv: kv[0][0].lower()):
         outcome.setdefault((found, tuple(sorted(codes))), []).append(analyte)
     clauses = []
@@ -453,8 +490,16 @@ def _markers_found(ctx: Context, assay: str, results: list[tuple[str, dict]]) ->
         clauses.append(f"{t.join(analytes)} {verb} detected{ctx.which(codes)}")
     analytes = {analyte for analyte, _found in per_analyte}
     kind = "EV" if assay == "ev_marker" else "contaminant"
+    if not analytes:
+        which = ctx.which(c for c, _r in results)
+        return f"{lead_of(methods)}the {kind} markers were tested (results not recorded){which}"
     noun = f"the {kind} marker" if len(analytes) == 1 else f"the {kind} markers"
-    return f"by {t.join(methods)}, {noun} {t.join(clauses)}"
+    return f"{lead_of(methods)}{noun} {t.join(clauses)}"
+
+
+def lead_of(methods: list[str]) -> str:
+    methods = [x for x in methods if x]
+    return f"by {t.join(methods)}, " if methods else ""
 
 
 def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> str:
@@ -472,19 +517,19 @@ def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> 
         rows = groups[(analyte, method, unit)]
         summary = t.summary([r["value"] for _c, r in rows], unit)
         label = f"{analyte} " if analyte and named else ""
-        method_text = f" by {_method(method, [r for _c, r in rows])}" if len(methods) > 1 else ""
+        method_text = _by(_method(method, [r for _c, r in rows])) if len(methods) > 1 else ""
         references = sorted({r["reference_batch"] for _c, r in rows if r["reference_batch"]})
         reference = f", relative to reference batch {codes_text(references)}" if references else ""
         values.append(f"{label}{summary}{method_text}{ctx.which(c for c, _r in rows)}{reference}")
-    name = v.ASSAY.get(assay, assay)
+    name = assay_words(assay, [r for _c, r in results])
     if assay == "potency":
         analytes = sorted({a for a, _m, _u in groups if a})
         name = f"potency ({t.join(analytes)})" if analytes else name
     if len(methods) == 1:
-        name = f"{name} by {_method(methods[0], [r for _c, r in results])}"
+        name = f"{name}{_by(_method(methods[0], [r for _c, r in results]))}"
     if named:
         return f"{name}: {t.join(values)}"
-    return f"{name} was {t.join(values)}"
+    return f"{name} {_was(assay)} {t.join(values)}"
 
 
 SIZE_ANALYTES = (("mode", "mean"), ("D10",), ("D50",), ("D90",))
@@ -533,9 +578,9 @@ def quality_control(ctx: Context) -> list[str]:
         if assay in {"ev_marker", "contaminant_marker"}:
             clauses.append(_markers_found(ctx, assay, textual) if textual else "")
         elif assay == "imaging" and textual:
-            methods = t.join(sorted({_method(r["method"], [r for _c, r in textual]) for _c, r in textual}))
-            methods = methods[0].lower() + methods[1:]
-            clauses.append(f"single EVs were imaged by {methods}{ctx.which(c for c, _r in textual)}")
+            methods = t.join(sorted({_method(r["method"], [r for _c, r in textual]) for _c, r in textual} - {""}))
+            methods = methods[:1].lower() + methods[1:]
+            clauses.append(f"single EVs were imaged{_by(methods)}{ctx.which(c for c, _r in textual)}")
         elif textual:
             clauses.append(_qualitative(ctx, assay, textual))
         if numeric:
@@ -550,7 +595,16 @@ def quality_control(ctx: Context) -> list[str]:
         sentences.append(_with(t.sentence(text), marker))
     other = sorted({r["assay"] for _c, r in results} - set(ASSAY_ORDER))
     for assay in other:
-        sentences.append(t.sentence(_quantitative(ctx, assay, [(c, r) for c, r in results if r["assay"] == assay])))
+        group = [(c, r) for c, r in results if r["assay"] == assay]
+        numeric = [(c, r) for c, r in group if t.finite(r["value"]) is not None]
+        textual = [(c, r) for c, r in group if t.finite(r["value"]) is None and r["result_text"]]
+        clauses = [
+            _qualitative(ctx, assay, textual) if textual else "",
+            _quantitative(ctx, assay, numeric) if numeric else "",
+        ]
+        text = "; ".join(c for c in clauses if c)
+        if text:
+            sentences.append(t.sentence(text))
 
     purity = []
     for batch in rows:
@@ -561,7 +615,9 @@ def quality_control(ctx: Context) -> list[str]:
             r["value"] for r in batch["qc"] if r["assay"] == "total_protein" and r["unit"] == "µg/mL" and r["value"]
         ]
         if particles and protein:
-            purity.append(computations.particles_per_ug(particles[0], protein[0]))
+            ratio = t.safely(computations.particles_per_ug, particles[0], protein[0])
+            if ratio is not None:
+                purity.append(ratio)
     if purity:
         sentences.append(t.sentence(f"The particle-to-protein ratio was {t.summary(purity, 'particles/µg')}"))
 
@@ -570,7 +626,7 @@ def quality_control(ctx: Context) -> list[str]:
         shown = t.quantity(result["value"], result["unit"]) if result["value"] is not None else result["result_text"]
         limit = _specification(result)
         level = "outside its specification" if result["outcome"] == "fail" else "beyond its warning limit"
-        text = f"The {v.ASSAY.get(result['assay'], result['assay'])} result of {code} ({shown}) was {level}"
+        text = f"The {assay_words(result['assay'], [result])} result of {code} ({shown}) was {level}"
         if limit:
             text += f" ({limit})"
         if result["acceptance_justification"]:

@@ -43,7 +43,9 @@ def _dose_ml(dose_value: float, dose_unit: str, ratios: dict) -> float | None:
 
 def _ratios(batch: dict) -> dict:
     ratios = {
-        "cell_equivalents": computations.cell_equivalents_per_ml(batch["cells_at_start"], batch["final_volume_ml"])
+        "cell_equivalents": t.safely(
+            computations.cell_equivalents_per_ml, batch["cells_at_start"], batch["final_volume_ml"]
+        )
     }
     for result in batch["qc"]:
         if result["status"] in QC_NOT_COUNTED or result["value"] is None:
@@ -264,7 +266,9 @@ def dose(ctx: Context) -> list[str]:
         endotoxin = _ratios(batch).get("endotoxin_eu_per_ml") if batch else None
         if endotoxin is not None and row["body_weight_g"] and row["volume_ul"]:
             value = t.finite(
-                computations.endotoxin_eu_per_kg(endotoxin, row["volume_ul"] / 1000, row["body_weight_g"] / 1000)
+                t.safely(
+                    computations.endotoxin_eu_per_kg, endotoxin, row["volume_ul"] / 1000, row["body_weight_g"] / 1000
+                )
             )
             if value is not None:
                 eu_per_kg.append(value)
