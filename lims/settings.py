@@ -112,6 +112,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 AUTHENTICATION_BACKENDS = ["lims.auth.LockoutModelBackend"]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+# Page size of exported DOCX files (methods text, studies summary).
+METHODS_DOCX_PAGE_SIZE = env_choice("METHODS_DOCX_PAGE_SIZE", "A4", ("A4", "Letter"))
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")

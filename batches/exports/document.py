@@ -10,6 +10,7 @@ import json
 from batches.exports import typography as t
 from batches.exports.prose import cells, product, study
 from batches.exports.prose.common import SECTIONS, Context, Markers, References
+from batches.exports.prose.fields import Gaps
 
 FORMAT = "secretome-methods"
 FORMAT_VERSION = 1
@@ -109,12 +110,22 @@ def _completeness(ctx: Context, digest: str) -> list[str]:
     rest = ctx.markers.remaining()
     if rest:
         sentences.append(t.sentence(f"Also not recorded: {rest}"))
+    quiet = ctx.markers.quiet_text()
+    if quiet:
+        mocks = t.join([b["code"] for b in ctx.mocks])
+        sentences.append(t.sentence(f"For the mock control ({mocks}), not recorded: {quiet}"))
+    return [" ".join(sentences)]
+
+
+def _provenance(ctx: Context, digest: str) -> list[str]:
+    """Signatures and the fingerprint: kept with the export, apart from the text a journal prints."""
+    paragraphs = []
     signed = ctx.snapshot.get("signatures") or []
     if signed:
         listed = "; ".join(f"{row['record']}: {row['signature']}" for row in signed)
-        sentences.append(t.sentence(f"Electronic signatures on these records: {listed}"))
-    sentences.append(t.sentence(f"This text was generated from records with fingerprint {digest}"))
-    return [" ".join(sentences)]
+        paragraphs.append(t.sentence(f"Electronic signatures on these records: {listed}"))
+    paragraphs.append(t.sentence(f"This text was generated from records with fingerprint {digest}"))
+    return paragraphs
 
 
 def compose(snapshot: dict, completeness: dict) -> dict:
@@ -124,7 +135,7 @@ def compose(snapshot: dict, completeness: dict) -> dict:
     ctx = Context(
         snapshot=snapshot,
         completeness=completeness,
-        markers=Markers(completeness, scope),
+        markers=Markers(completeness, scope, quiet=[b["code"] for b in mocks] if snapshot.get("study") else ()),
         refs=References(),
         products=products,
         mocks=mocks,
@@ -132,6 +143,7 @@ def compose(snapshot: dict, completeness: dict) -> dict:
         donors={donor["code"]: donor for donor in snapshot["donors"]},
         primings={priming["name"]: priming for priming in snapshot["primings"]},
     )
+    ctx.markers.gaps = Gaps(snapshot, completeness)
     digest = fingerprint(snapshot, completeness)
     sections = []
     for section_id, heading in SECTIONS:
@@ -146,4 +158,5 @@ def compose(snapshot: dict, completeness: dict) -> dict:
     references = ctx.refs.entries()
     if references:
         sections.append({"id": "references", "heading": "References", "paragraphs": references})
+    sections.append({"id": "provenance", "heading": "Record provenance", "paragraphs": _provenance(ctx, digest)})
     return {"title": "Methods", "sections": sections, "fingerprint": digest}

@@ -79,13 +79,22 @@ def filename(export: dict, extension: str) -> str:
     return f"{stem}.{extension}"
 
 
-def render(export: dict, fmt: str) -> Rendered:
+def author(*, user, lab=None) -> str:
+    """The DOCX author: the exporting user and the lab, 'Ada Lovelace (Demo Lab)'."""
+    name = (user.get_full_name() or user.get_username()) if user is not None else ""
+    lab_name = getattr(lab, "name", "") or ""
+    if name and lab_name:
+        return f"{name} ({lab_name})"
+    return name or lab_name
+
+
+def render(export: dict, fmt: str, *, author: str = "") -> Rendered:
     if fmt not in FORMATS:
         raise ValidationError({"format": [f"Choose one of: {', '.join(FORMATS)}."]})
     if fmt == "md":
         content = renderers.to_markdown(export["document"]).encode()
     elif fmt == "docx":
-        content = renderers.to_docx(export["document"])
+        content = renderers.to_docx(export["document"], author=author)
     else:
         content = renderers.to_json(export).encode()
     return Rendered(content=content, content_type=CONTENT_TYPES[fmt], filename=filename(export, fmt))

@@ -35,6 +35,18 @@ def _iso(value) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _recorded(record, names: tuple[str, ...]) -> dict:
+    """Fields added after the export's first format version, only when recorded, so that records which do not
+    use them keep the snapshot (and the fingerprint) they always had."""
+    values = {}
+    for name in names:
+        value = getattr(record, name, None)
+        if value is None or value == "" or value == []:
+            continue
+        values[name] = value
+    return values
+
+
 def batch_queryset() -> QuerySet[SecretomeBatch]:
     """Batches with every related row the export reads, each relation loaded in one query."""
     return SecretomeBatch.objects.select_related(
@@ -112,6 +124,7 @@ def _aliquot(aliquot: Aliquot, collected_at) -> dict:
             if days is not None
         ],
         "protocol": _protocol_ref(aliquot.protocol_version),
+        **_recorded(aliquot, ("container_details", "buffer_details")),
     }
 
 
@@ -142,6 +155,7 @@ def _qc_result(result: QCResult) -> dict:
         "acceptance_justification": result.acceptance_justification,
         "raw_data": result.raw_data,
         "protocol": _protocol_ref(result.protocol_version),
+        **_recorded(result, ("assay_details", "method_details")),
     }
 
 
@@ -170,6 +184,7 @@ def _priming(priming) -> dict:
         "washes": priming.washes,
         "delay_to_conditioning_h": priming.delay_to_conditioning_h,
         "protocol": _protocol_ref(priming.protocol_version),
+        **_recorded(priming, ("details",)),
         "agents": [
             {
                 "agent": agent.agent,
@@ -178,6 +193,7 @@ def _priming(priming) -> dict:
                 "exposure": agent.exposure,
                 "exposure_unit": agent.exposure_unit,
                 "supplier": agent.supplier,
+                **_recorded(agent, ("agent_details",)),
             }
             for agent in priming.agents.all()
         ],
@@ -214,6 +230,7 @@ def _batch(batch: SecretomeBatch) -> dict:
         "aliquots": [_aliquot(aliquot, batch.collected_at) for aliquot in batch.aliquots.all()],
         "qc": [_qc_result(result) for result in batch.qc_results.all()],
         "deviations": [_deviation(deviation) for deviation in batch.deviations.all()],
+        **_recorded(batch, ("ev_depletion_details", "used_fresh")),
     }
 
 
@@ -235,6 +252,7 @@ def _passage(passage: Passage, cumulative_pd: float | None) -> dict:
         "cumulative_population_doublings": cumulative_pd,
         "doubling_time_h": passage.doubling_time_h,
         "protocol": _protocol_ref(passage.protocol_version),
+        **_recorded(passage, ("vessel_details",)),
     }
 
 
@@ -298,17 +316,25 @@ def _cell_line(line: CellLine, passages: list[dict]) -> dict:
         "culture_format_details": line.culture_format_details,
         "plastic_adherent": line.plastic_adherent,
         "protocol": _protocol_ref(line.protocol_version),
+        **_recorded(line, ("supplement_details", "antibiotics_details")),
         "immunophenotype": [
             {
                 "marker": row.marker,
                 "percent_positive": row.percent_positive,
                 "passage_number": row.passage_number,
                 "primed_with_ifng": row.primed_with_ifng,
+                **_recorded(row, ("marker_details",)),
             }
             for row in line.immunophenotypes.all()
         ],
         "differentiation": [
-            {"lineage": row.lineage, "result": row.result, "method": row.method, "passage_number": row.passage_number}
+            {
+                "lineage": row.lineage,
+                "result": row.result,
+                "method": row.method,
+                "passage_number": row.passage_number,
+                **_recorded(row, ("method_details",)),
+            }
             for row in line.differentiations.all()
         ],
         "passages": passages,
@@ -334,6 +360,7 @@ def _donor(donor) -> dict:
         "consent_obtained": donor.consent_obtained,
         "genetically_modified": donor.genetically_modified,
         "modification_details": donor.modification_details,
+        **_recorded(donor, ("tissue_source_details", "species_details")),
     }
 
 
@@ -363,6 +390,7 @@ def _study(study: Study) -> dict:
         "tissue_analyses": study.tissue_analyses,
         "adverse_events": study.adverse_events,
         "ethics_ref": study.ethics_ref,
+        **_recorded(study, ("pain_model_details", "species_details")),
         "administrations": [
             {
                 "group": row.group,
@@ -380,6 +408,7 @@ def _study(study: Study) -> dict:
                 "preventive": row.preventive,
                 "vehicle": row.vehicle,
                 "body_weight_g": row.body_weight_g,
+                **_recorded(row, ("route_details", "vehicle_details", "dose_unit_details", "schedule_days")),
             }
             for row in study.administrations.all()
         ],
@@ -390,6 +419,7 @@ def _study(study: Study) -> dict:
                 "time_points": row.time_points,
                 "baseline": row.baseline,
                 "is_primary": row.is_primary,
+                **_recorded(row, ("test_details",)),
             }
             for row in study.outcome_measures.all()
         ],

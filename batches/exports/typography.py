@@ -5,6 +5,7 @@ Every function is pure and deterministic: the same numbers always give the same 
 
 import math
 import statistics
+import sys
 from collections.abc import Iterable, Sequence
 
 MINUS = "\u2212"
@@ -62,9 +63,38 @@ def _plain(value: float, decimals: int | None = None) -> str:
     return _signed(text)
 
 
+def finite(value) -> float | None:
+    """The value as a float when it is a finite number; None for None, NaN, ±infinity or a non-number.
+
+    Arithmetic on recorded extremes (1e308 × 1e6) gives infinity; the text leaves such a value out rather
+    than printing 'inf' or failing.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _exponent(value: float) -> int:
+    """The power of ten of a finite, non-zero value, safe down to the smallest subnormal."""
+    return math.floor(math.log10(abs(value)))
+
+
+def _scaled(value: float, exponent: int) -> float:
+    """value / 10**exponent without overflow or underflow (10**-324 is 0 as a float)."""
+    if exponent > 300:
+        return value / 10.0**300 / 10.0 ** (exponent - 300)
+    if exponent < -300:
+        return value * 10.0**300 * 10.0 ** (-exponent - 300)
+    return value / 10.0**exponent
+
+
 def _split(value: float, significant: int = 3) -> tuple[float, int]:
-    exponent = math.floor(math.log10(abs(value)))
-    mantissa = round(value / 10**exponent, significant - 1)
+    exponent = _exponent(value)
+    mantissa = round(_scaled(value, exponent), significant - 1)
     if abs(mantissa) >= 10:
         mantissa /= 10
         exponent += 1
@@ -79,34 +109,84 @@ def scientific(value: float, significant: int = 3) -> str:
     return f"{_plain(mantissa)} {TIMES} 10{superscript(exponent)}"
 
 
+# A recorded value keeps the precision it was recorded with up to this many significant digits; beyond
+# that (a computed or instrument-exported 8.571428) it is rounded to three, as a journal prints it.
+_RECORDED_DIGITS = 4
+
+
+def _digits(value: float) -> int:
+    """Significant digits of the shortest spelling of a float: 0.05 → 1, 152.5 → 4, 8.571428 → 7."""
+    mantissa = repr(abs(value)).lower().split("e")[0].replace(".", "").lstrip("0").rstrip("0")
+    return max(len(mantissa), 1)
+
+
+def _rounded(value: float, digits: int) -> float:
+    exponent = _exponent(value)
+    if exponent - digits + 1 < -300 or exponent > 300:
+        return value
+    return round(value, digits - 1 - exponent)
+
+
 def number(value: float | int) -> str:
-    """A recorded number as printed: integers plainly, large counts in scientific notation, a real minus."""
+    """A recorded number as printed: integers plainly, large counts in scientific notation, a real minus.
+
+    Recorded precision is kept (0.05 stays 0.05, 37.5 stays 37.5); a long tail of digits is rounded to
+    three significant ones. Infinity or NaN never reach the text: they print as 'not computable'.
+    """
     if isinstance(value, bool):
         raise TypeError("number() takes a number, not a bool")
+    value = finite(value)
+    if value is None:
+        return "not computable"
+    if value != 0 and _digits(value) > _RECORDED_DIGITS and abs(value) < _SCIENTIFIC_FROM:
+        value = _rounded(value, 3)
     if value != 0 and (abs(value) >= _SCIENTIFIC_FROM or abs(value) < 0.001):
         return scientific(value)
-    return _plain(float(value))
+    return _plain(value)
 
 
 def significant(value: float, digits: int = 3) -> str:
     """A computed value rounded to a few significant digits: 8458.65 → '8460', 9.7619 → '9.76'."""
+    value = finite(value)
+    if value is None:
+        return "not computable"
     if value == 0:
         return "0"
-    exponent = math.floor(math.log10(abs(value)))
-    return number(round(value, digits - 1 - exponent))
+    return number(_rounded(value, digits))
+
+
+def rounded(value: float, digits: int = 3) -> float:
+    """A computed value rounded to `digits` significant digits, as a number (0 stays 0)."""
+    value = finite(value)
+    if not value:
+        return value
+    return _rounded(value, digits)
 
 
 def g_force(value: float) -> str:
     """Relative centrifugal force is printed in full: '100,000 × g', '2000 × g'."""
+    value = finite(value)
+    if value is None:
+        return f"not computable {TIMES} g"
+    if abs(value) >= 1e7:
+        return f"{scientific(value)} {TIMES} g"
     whole = round(value)
     text = f"{whole:,}" if whole >= _SCIENTIFIC_FROM else str(whole)
     return f"{text} {TIMES} g"
 
 
+# Units that are nouns agree with their number: 1 day, 2 days.
+_SINGULAR = {"days": "day", "weeks": "week", "years": "year", "months": "month", "hours": "hour", "cells": "cell"}
+
+
+def unit_for(value: float | int, unit: str) -> str:
+    return _SINGULAR.get(unit, unit) if finite(value) is not None and abs(float(value)) == 1 else unit
+
+
 def quantity(value: float | int, unit: str) -> str:
     if unit == "× g":
         return g_force(value)
-    return f"{number(value)} {unit}" if unit else number(value)
+    return f"{number(value)} {unit_for(value, unit)}" if unit else number(value)
 
 
 def temperature(value: float) -> str:
@@ -121,7 +201,7 @@ def _range(low: float, high: float, unit: str, formatter) -> str:
 
 def span(values: Iterable[float | int | None], unit: str = "") -> str | None:
     """One value, or the lowest–highest of several: '3', '3–4', '−80 to −20 °C'; None when nothing is known."""
-    known = sorted({v for v in values if v is not None})
+    known = sorted({f for v in values if (f := finite(v)) is not None})
     if not known:
         return None
     if len(known) == 1 or number(known[0]) == number(known[-1]):
@@ -137,7 +217,8 @@ def _decimals_for(spread: float) -> int:
         return 0
     exponent = math.floor(math.log10(spread))
     leading = int(f"{spread:e}"[0])
-    return max(0, -exponent + (1 if leading == 1 else 0))
+    # Never more than four decimals: a spread far below the mean's precision is printed as 0.
+    return min(4, max(0, -exponent + (1 if leading == 1 else 0)))
 
 
 def annotate(text: str, extra: str) -> str:
@@ -155,25 +236,26 @@ def summary(values: Sequence[float], unit: str = "", *, inside: bool = False) ->
     n = 1: the value; n = 2: the range; n ≥ 3: mean ± SD (n = k). Large counts share one power of ten:
     '(4.2 ± 0.3) × 10¹⁰ particles/mL (n = 3)'.
     """
-    known = [float(v) for v in values if v is not None]
+    known = [f for v in values if (f := finite(v)) is not None]
     if not known:
         return None
     if len(known) == 1:
         return quantity(known[0], unit)
     if len(known) == 2:
         return span(known, unit)
-    mean = statistics.fmean(known)
-    sd = statistics.stdev(known)
+    mean, sd = mean_sd(known)
     tail = f", n = {len(known)}" if inside else f" (n = {len(known)})"
     suffix = f" {unit}" if unit else ""
-    if abs(mean) >= _SCIENTIFIC_FROM:
-        _, exponent = _split(mean)
-        scale = 10**exponent
+    magnitude = max(abs(mean), sd)
+    if magnitude and (magnitude >= _SCIENTIFIC_FROM or magnitude < 0.001):
+        _, exponent = _split(mean if abs(mean) >= sd else sd)
         if sd:
-            decimals = _decimals_for(sd / scale)
-            body = f"({_plain(mean / scale, decimals)} {PLUS_MINUS} {_plain(sd / scale, decimals)})"
+            decimals = _decimals_for(_scaled(sd, exponent))
+            body = (
+                f"({_plain(_scaled(mean, exponent), decimals)} {PLUS_MINUS} {_plain(_scaled(sd, exponent), decimals)})"
+            )
         else:
-            body = f"({_plain(round(mean / scale, 2))} {PLUS_MINUS} 0)"
+            body = f"({_plain(round(_scaled(mean, exponent), 2))} {PLUS_MINUS} 0)"
         return f"{body} {TIMES} 10{superscript(exponent)}{suffix}{tail}"
     if not sd:
         return f"{number(mean)} {PLUS_MINUS} 0{suffix}{tail}"
@@ -181,9 +263,33 @@ def summary(values: Sequence[float], unit: str = "", *, inside: bool = False) ->
     return f"{_plain(mean, decimals)} {PLUS_MINUS} {_plain(sd, decimals)}{suffix}{tail}"
 
 
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample SD of finite values, computed on values scaled by the largest magnitude so that
+    neither the sum (two values of 1e308) nor the squares can overflow."""
+    scale = max(abs(v) for v in values)
+    if scale == 0:
+        return 0.0, 0.0
+    scaled = [v / scale for v in values]
+    mean = statistics.fmean(scaled)
+    sd = statistics.stdev(scaled) if len(scaled) > 1 else 0.0
+    # Both are at most ~1.5 × scale; a product beyond the float range is reported as the largest float.
+    return _times(mean, scale), _times(sd, scale)
+
+
+def _times(a: float, b: float) -> float:
+    product = a * b
+    if math.isfinite(product):
+        return product
+    return math.copysign(sys.float_info.max, product)
+
+
 def count_word(n: int) -> str:
     """Numbers one to twenty in words, larger ones in digits, as style guides ask for counts in prose."""
-    return _WORDS[n] if 0 <= n < len(_WORDS) else str(n)
+    if isinstance(n, float) and n.is_integer() and abs(n) < len(_WORDS):
+        n = int(n)
+    if isinstance(n, int) and 0 <= n < len(_WORDS):
+        return _WORDS[n]
+    return number(n)
 
 
 def counted(n: int, singular: str, plural: str | None = None) -> str:
@@ -214,3 +320,12 @@ def hours(value: float) -> str:
     if value < 1:
         return quantity(value * 60, "min")
     return quantity(value, "h")
+
+
+def safely(compute, *args) -> float | None:
+    """A computed value (batches.computations) for the text, or None when the inputs are at the edges of
+    the float range and the arithmetic would divide by zero, overflow or give a non-finite result."""
+    try:
+        return finite(compute(*args))
+    except (ZeroDivisionError, OverflowError, ValueError):
+        return None

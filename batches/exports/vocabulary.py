@@ -303,3 +303,22 @@ PAIN_MODEL = {
 def processing_kind(value: str) -> str:
     label = display(choices.ProcessingKind, value)
     return label[0].lower() + label[1:] if label else ""
+
+
+def word(words: dict, value: str | None, details: str | None = "") -> str:
+    """A controlled value in prose; 'other' (or a value left empty beside details) in the recorded details."""
+    details = (details or "").strip().rstrip(".")
+    if value == "other" or (not value and details):
+        return details
+    if not value:
+        return ""
+    found = words.get(value, value)
+    return found[0] if isinstance(found, tuple) else found
+
+
+def order_of(choice_class, value: str | None) -> int:
+    """Sort key of a choice in its list's order; values outside the list (empty, retired) sort last."""
+    try:
+        return list(choice_class.values).index(value)
+    except ValueError:
+        return len(choice_class.values)

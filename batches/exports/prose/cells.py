@@ -8,7 +8,7 @@ from batches.exports import vocabulary as v
 from batches.exports.prose.common import Context, codes_text, deviations
 
 SEX_ORDER = ("female", "male", "mixed", "unknown")
-SEX_WORD = {"female": "female", "male": "male", "mixed": "of mixed sex", "unknown": "of unrecorded sex"}
+SEX_WORD = {"female": "female", "male": "male", "mixed": "of mixed sex", "unknown": "of unknown sex"}
 ISCT_NEGATIVE = ("CD45", "CD34", "CD14", "CD11b", "CD79a", "CD19", "HLA-DR")
 ISCT_POSITIVE = choices.ISCT_POSITIVE_MARKERS
 LINEAGES = ("osteogenic", "adipogenic", "chondrogenic")
@@ -20,22 +20,33 @@ def _age(age_years: float, species: str) -> tuple[float, str]:
     return age_years, "years"
 
 
+def _people(donor: dict) -> int:
+    """How many people a donor record stands for: its pooled count, else one."""
+    return donor["n_donors"] if donor.get("n_donors") else 1
+
+
 def donor_summary(donors: list[dict]) -> str:
     """'three donors (two female, one male; aged 24–41 years)'."""
-    people = sum(d["n_donors"] for d in donors)
+    people = sum(_people(d) for d in donors)
     sexes = Counter()
     for donor in donors:
-        sexes[donor["sex"]] += donor["n_donors"]
+        sexes[donor["sex"] or ""] += _people(donor)
     details = []
-    if len(sexes) == 1 and people == 1:
-        details.append(SEX_WORD[donors[0]["sex"]] if donors[0]["sex"] != "unknown" else "sex not recorded")
-    elif len(sexes) == 1:
+    if len(sexes) == 1:
         only = next(iter(sexes))
-        details.append(
-            {"female": "all female", "male": "all male", "mixed": "of mixed sex", "unknown": "sex not recorded"}[only]
-        )
+        if people == 1:
+            details.append(SEX_WORD.get(only) or "sex not recorded")
+        else:
+            details.append(
+                {"female": "all female", "male": "all male", "mixed": "of mixed sex", "unknown": "sex not known"}.get(
+                    only, "sex not recorded"
+                )
+            )
     else:
-        details.append(", ".join(f"{t.count_word(sexes[s])} {SEX_WORD[s]}" for s in SEX_ORDER if sexes[s]))
+        known = [f"{t.count_word(sexes[s])} {SEX_WORD[s]}" for s in SEX_ORDER if sexes[s]]
+        if sexes[""]:
+            known.append(f"{t.count_word(sexes[''])} of unrecorded sex")
+        details.append(", ".join(known))
     perinatal = [d for d in donors if choices.TISSUE_GROUP.get(d["tissue_source"]) == choices.TissueGroup.PERINATAL]
     postnatal = [d for d in donors if d not in perinatal]
     ages = [(d["age_years"], d["species"]) for d in postnatal if d["age_years"] is not None]
@@ -43,17 +54,17 @@ def donor_summary(donors: list[dict]) -> str:
         unit = _age(*ages[0])[1]
         values = [_age(age, species)[0] for age, species in ages if _age(age, species)[1] == unit]
         details.append(f"{'adult donors ' if perinatal else ''}aged {t.span(values, unit)}")
-    unknown = sum(d["n_donors"] for d in postnatal if d["age_years"] is None)
+    unknown = sum(_people(d) for d in postnatal if d["age_years"] is None)
     if unknown:
         details.append(f"age of {t.count_word(unknown)} not recorded")
     if perinatal:
-        births = sum(d["n_donors"] for d in perinatal)
+        births = sum(_people(d) for d in perinatal)
         details.append("perinatal tissue" if births == people else f"{t.count_word(births)} perinatal tissue donation")
     noun = "donor" if people == 1 else "donors"
     pooled = [d for d in donors if d["pooled"]]
     lead = f"{t.count_word(people)} {noun}"
     if pooled:
-        lead += f", {t.count_word(sum(d['n_donors'] for d in pooled))} of them pooled"
+        lead += f", {t.count_word(sum(_people(d) for d in pooled))} of them pooled"
     return f"{lead} ({'; '.join(details)})"
 
 
@@ -63,13 +74,22 @@ def cell_source(ctx: Context) -> list[str]:
     m = ctx.markers
     if not donors:
         return [t.sentence(f"The source of the cells was {m.take('cs_donor') or m.take('cs_tissue_source')}")]
-    species = sorted({d["species"] for d in donors}, key=lambda s: choices.Species.values.index(s))
-    species_text = t.join([v.SPECIES.get(s, s) for s in species]).capitalize()
+    species_words = sorted(
+        {
+            (v.order_of(choices.Species, d["species"]), v.word(v.SPECIES, d["species"], d.get("species_details")))
+            for d in donors
+        }
+    )
+    species_text = t.join([words for _order, words in species_words if words])
+    cells_name = (
+        f"{species_text} mesenchymal stromal cells (MSCs)" if species_text else "mesenchymal stromal cells (MSCs)"
+    )
+    cells_name = cells_name[:1].upper() + cells_name[1:]
     bought = [d for d in donors if d["supplier"]]
     primary = [d for d in donors if not d["supplier"]]
     text = []
     if primary:
-        text.append(f"{species_text} mesenchymal stromal cells (MSCs) were obtained from {donor_summary(primary)}")
+        text.append(f"{cells_name} were obtained from {donor_summary(primary)}")
     if bought:
         purchases = []
         for donor in bought:
@@ -78,7 +98,7 @@ def cell_source(ctx: Context) -> list[str]:
             ref = ", ".join(r for r in refs if r)
             purchases.append(f"{donor['supplier']}{f' ({ref})' if ref else ''}")
         verb = "were also purchased" if primary else "were purchased"
-        subject = "MSCs" if primary else f"{species_text} mesenchymal stromal cells (MSCs)"
+        subject = "MSCs" if primary else cells_name
         text.append(f"{subject} {verb} from {t.join(purchases)}")
     paragraph = [t.sentence(s) for s in text]
 
@@ -86,9 +106,15 @@ def cell_source(ctx: Context) -> list[str]:
     for donor in donors:
         by_tissue.setdefault(donor["tissue_source"], []).append(donor)
     sources = []
-    for tissue in sorted(by_tissue, key=lambda k: choices.TissueSource.values.index(k)):
+    for tissue in sorted(by_tissue, key=lambda k: (v.order_of(choices.TissueSource, k), k)):
         group = by_tissue[tissue]
-        name, abbreviation = v.TISSUE.get(tissue, (tissue, ""))
+        if tissue == "other" or not tissue:
+            name = t.join(sorted({(d.get("tissue_source_details") or "").rstrip(".") for d in group} - {""}))
+            abbreviation = ""
+        else:
+            name, abbreviation = v.TISSUE.get(tissue, (tissue, ""))
+        if not name:
+            continue
         sites = sorted({d["anatomical_site"] for d in group if d["anatomical_site"]})
         inner = [t.join(sites)] if sites else []
         inner.append(codes_text(d["code"] for d in group))
@@ -96,7 +122,12 @@ def cell_source(ctx: Context) -> list[str]:
             inner.append(abbreviation)
         sources.append(f"{name} ({'; '.join(inner)})")
     tissue_marker = m.take("cs_tissue_source")
-    paragraph.append(t.sentence(f"The cells came from {t.join(sources)}{' ' + tissue_marker if tissue_marker else ''}"))
+    if sources:
+        paragraph.append(
+            t.sentence(f"The cells came from {t.join(sources)}{' ' + tissue_marker if tissue_marker else ''}")
+        )
+    elif tissue_marker:
+        paragraph.append(t.sentence(f"Tissue source: {tissue_marker}"))
 
     health = Counter(d["health_status"] for d in primary)
     if health and set(health) == {"healthy"}:
@@ -125,7 +156,7 @@ def cell_source(ctx: Context) -> list[str]:
         for donor in modified:
             details = donor["modification_details"] or m.take("cs_modification") or "as recorded"
             paragraph.append(t.sentence(f"Cells from {donor['code']} were genetically modified: {details}"))
-    else:
+    elif donors and all(d["genetically_modified"] is False for d in donors):
         paragraph.append("The cells were not genetically modified or immortalised.")
     rest = m.rest("cell_source")
     if rest:
@@ -133,50 +164,80 @@ def cell_source(ctx: Context) -> list[str]:
     return [" ".join(paragraph)]
 
 
-def _isolation_phrase(line: dict) -> str:
+def _isolation_phrase(line: dict, bought: bool = False) -> str:
+    """'by enzymatic digestion with collagenase type I (1 mg/mL, 60 min)'; '' when no method is recorded."""
     method = line["isolation_method"]
+    details = (line["isolation_details"] or "").strip().rstrip(".")
+    if method == "commercial" or (not method and bought):
+        return "by the supplier"
+    if not method or method == "other":
+        return f"by {details[0].lower() + details[1:]}" if details else ""
     text = v.ISOLATION.get(method, method)
     if method == "enzymatic" and line["isolation_enzyme"]:
         conditions = []
-        if line["isolation_enzyme_mg_per_ml"] is not None:
+        if t.finite(line["isolation_enzyme_mg_per_ml"]) is not None:
             conditions.append(t.quantity(line["isolation_enzyme_mg_per_ml"], "mg/mL"))
-        if line["isolation_digestion_min"] is not None:
+        if t.finite(line["isolation_digestion_min"]) is not None:
             conditions.append(t.quantity(line["isolation_digestion_min"], "min"))
         text += f" with {v.enzyme(line['isolation_enzyme'])}"
         if conditions:
             text += f" ({', '.join(conditions)})"
-    if method == "commercial":
-        return "by the supplier"
-    if line["isolation_details"]:
-        text += f" ({line['isolation_details'].rstrip('.')})"
+    if details:
+        text += f" ({details})"
     return f"by {text}"
 
 
+def _other(value: str | None, details: str | None, words: dict) -> str:
+    """A controlled value in words; 'other' (or a value left empty) in the details recorded with it."""
+    details = (details or "").strip().rstrip(".")
+    if value == "other" or not value:
+        return details
+    return words.get(value, value)
+
+
 def _culture_phrase(line: dict) -> str:
-    medium = v.medium(line["basal_medium"], line["basal_medium_details"])
-    if line["basal_medium_details"] and line["basal_medium"] not in {
-        "commercial_msc",
-        "commercial_serum_free",
-        "other",
-    }:
+    """'as monolayers in α-MEM supplemented with …'; only what was recorded."""
+    medium = v.medium(line["basal_medium"] or "", line["basal_medium_details"] or "")
+    if (
+        line["basal_medium_details"]
+        and line["basal_medium"]
+        and line["basal_medium"]
+        not in {
+            "commercial_msc",
+            "commercial_serum_free",
+            "other",
+        }
+    ):
         medium += f" ({line['basal_medium_details']})"
-    name, abbreviation = v.SUPPLEMENT.get(line["supplement"], (line["supplement"], ""))
+    supplement_value = line["supplement"]
+    if supplement_value == "other" or not supplement_value:
+        name, abbreviation = _other(supplement_value, line.get("supplement_details"), {}), ""
+    else:
+        name, abbreviation = v.SUPPLEMENT.get(supplement_value, (supplement_value, ""))
     inner = [x for x in (abbreviation, f"lot {line['supplement_lot']}" if line["supplement_lot"] else "") if x]
-    supplement = f"{name} ({'; '.join(inner)})" if inner else name
-    if line["supplement_percent"] is not None:
+    supplement = f"{name} ({'; '.join(inner)})" if name and inner else name
+    if name and t.finite(line["supplement_percent"]) is not None:
         supplement = f"{t.quantity(line['supplement_percent'], '%')} (v/v) {supplement}"
-    additions = [supplement]
-    if line["heparin_u_per_ml"]:
+    additions = [supplement] if supplement else []
+    if t.finite(line["heparin_u_per_ml"]):
         additions.append(f"{t.quantity(line['heparin_u_per_ml'], 'U/mL')} heparin")
+    tail = ""
     if line["antibiotics"] == "none":
         tail = " without antibiotics"
-    else:
-        additions.append(v.ANTIBIOTICS.get(line["antibiotics"], line["antibiotics"]))
-        tail = ""
-    culture = v.CULTURE_FORMAT.get(line["culture_format"], line["culture_format"])
+    elif line["antibiotics"]:
+        antibiotics = v.word(v.ANTIBIOTICS, line["antibiotics"], line.get("antibiotics_details"))
+        if antibiotics:
+            additions.append(antibiotics)
+    culture = v.CULTURE_FORMAT.get(line["culture_format"], line["culture_format"]) if line["culture_format"] else ""
     if line["culture_format_details"]:
-        culture += f" ({line['culture_format_details'].rstrip('.')})"
-    return f"as {culture} in {medium} supplemented with {t.join(additions)}{tail}"
+        details = line["culture_format_details"].rstrip(".")
+        culture = f"{culture} ({details})" if culture else details
+    text = f"as {culture}" if culture else ""
+    if medium:
+        text += f" in {medium}"
+    if additions:
+        text += f" {'supplemented with' if medium else 'with'} {t.join(additions)}"
+    return (text + tail).strip()
 
 
 def _grouped(lines: list[dict], phrase, multi: bool) -> list[str]:
@@ -196,10 +257,16 @@ def isolation(ctx: Context) -> list[str]:
         return [t.sentence(f"Isolation and expansion were {marker or 'not recorded'}")] if marker else []
     multi = len(lines) > 1
     sentences = []
-    isolation_text = t.join(_grouped(lines, _isolation_phrase, multi), "or")
+    bought = {d["code"] for d in ctx.donors_of(lines) if d["supplier"]}
+    isolation_text = t.join(
+        [x for x in _grouped(lines, lambda line: _isolation_phrase(line, line["donor"] in bought), multi) if x], "or"
+    )
     marker = m.take("ie_isolation_method")
-    sentences.append(t.sentence(f"MSCs were isolated {isolation_text}{' ' + marker if marker else ''}"))
-    culture = t.join(_grouped(lines, _culture_phrase, multi), "or")
+    if isolation_text:
+        sentences.append(t.sentence(f"MSCs were isolated {isolation_text}{' ' + marker if marker else ''}"))
+    elif marker:
+        sentences.append(t.sentence(f"Isolation of the MSCs: {marker}"))
+    culture = t.join([x for x in _grouped(lines, _culture_phrase, multi) if x], "or")
     passages = [p for line in lines for p in line["passages"]]
     incubator = []
     for key, unit in (("temperature_c", "°C"), ("co2_percent", "% CO₂"), ("o2_percent", "% O₂")):
@@ -214,27 +281,37 @@ def isolation(ctx: Context) -> list[str]:
         marker = m.take(item)
         if marker:
             conditions += f" {marker}"
-    sentences.append(t.sentence(f"Cells were expanded {culture}{conditions}"))
+    if culture or incubator:
+        sentences.append(t.sentence(f"Cells were expanded {culture}{conditions}".replace("  ", " ")))
+    elif conditions.strip():
+        sentences.append(t.sentence(f"Culture conditions: {conditions.strip()}"))
 
     density = t.span(
-        (round(p["seeding_density_per_cm2"], -2) for p in passages if p["seeding_density_per_cm2"]), "cells/cm²"
+        (t.rounded(p["seeding_density_per_cm2"], 2) for p in passages if t.finite(p["seeding_density_per_cm2"])),
+        "cells/cm²",
     )
-    vessels = t.join(sorted({v.VESSEL.get(p["vessel"], p["vessel"]) for p in passages}))
+    vessels = t.join(sorted({x for p in passages if (x := v.word(v.VESSEL, p["vessel"], p.get("vessel_details")))}))
     confluence = t.span((p["confluence_percent"] for p in passages), "%")
+    density_marker = m.take("ie_seeding_density")
     expansion = []
     if density:
         expansion.append(f"seeded at {density}")
-    else:
-        expansion.append(f"seeded at {m.take('ie_seeding_density') or 'an unrecorded density'}")
+    elif vessels or confluence:
+        expansion.append(f"seeded at {density_marker or 'an unrecorded density'}")
+        density_marker = ""
     if vessels:
         expansion.append(f"in {vessels}")
-    text = "Cells were " + " ".join(expansion)
-    if confluence:
-        text += f" and passaged at {confluence} confluence"
-    density_marker = m.take("ie_seeding_density")
-    if density_marker:
-        text += f" {density_marker}"
-    sentences.append(t.sentence(text))
+    if expansion:
+        text = "Cells were " + " ".join(expansion)
+        if confluence:
+            text += f" and passaged at {confluence} confluence"
+        if density_marker:
+            text += f" {density_marker}"
+        sentences.append(t.sentence(text))
+    elif confluence:
+        sentences.append(t.sentence(f"Cells were passaged at {confluence} confluence {density_marker}".strip()))
+    elif density_marker:
+        sentences.append(t.sentence(f"Seeding density: {density_marker}"))
 
     numbers = sorted({b["passage_number"] for b in ctx.products if b["passage_number"] is not None})
     if len(numbers) > 1:
@@ -242,9 +319,10 @@ def isolation(ctx: Context) -> list[str]:
     else:
         producing = f"passage {numbers[0]} (P{numbers[0]})" if numbers else ""
     passage_marker = m.take("ie_passage_number")
-    if passage_marker:
-        producing = f"{producing} {passage_marker}".strip()
-    sentences.append(t.sentence(f"Secretome was produced from cells at {producing}"))
+    if producing:
+        sentences.append(t.sentence(f"Secretome was produced from cells at {producing} {passage_marker}".strip()))
+    elif passage_marker:
+        sentences.append(t.sentence(f"Passage of the producing cells: {passage_marker}"))
 
     produced_at = {(b["cell_line"], b["passage_number"]) for b in ctx.products}
     per_passage = [p["population_doublings"] for p in passages if p["population_doublings"] is not None]
@@ -263,8 +341,11 @@ def isolation(ctx: Context) -> list[str]:
     if doubling:
         growth.append(f"doubling times were {t.span((round(x) for x in doubling), 'h')}")
     pd_marker = m.take("ie_population_doublings")
-    if growth or pd_marker:
-        sentences.append(t.sentence(f"Calculated from cell counts (PD = log₂(Nₕ/Nₛ)), {'; '.join(growth)}{pd_marker}"))
+    if growth:
+        text = f"Calculated from cell counts (PD = log₂(Nₕ/Nₛ)), {'; '.join(growth)} {pd_marker}".strip()
+        sentences.append(t.sentence(text))
+    elif pd_marker:
+        sentences.append(t.sentence(f"Population doublings: {pd_marker}"))
     protocols = sorted(
         {line["protocol"] for line in lines if line["protocol"]} | {p["protocol"] for p in passages if p["protocol"]}
     )
@@ -282,7 +363,12 @@ def _rounded_span(values: list[float]) -> str:
 
 
 def _marker_values(lines: list[dict], marker: str) -> list[float]:
-    return [row["percent_positive"] for line in lines for row in line["immunophenotype"] if row["marker"] == marker]
+    return [
+        row["percent_positive"]
+        for line in lines
+        for row in line["immunophenotype"]
+        if row["marker"] == marker and t.finite(row["percent_positive"]) is not None
+    ]
 
 
 def cell_characterisation(ctx: Context) -> list[str]:
@@ -309,7 +395,14 @@ def cell_characterisation(ctx: Context) -> list[str]:
         return parts
 
     positive, negative = expression(ISCT_POSITIVE), expression(ISCT_NEGATIVE)
-    tested_at = sorted({row["passage_number"] for line in lines for row in line["immunophenotype"]})
+    tested_at = sorted(
+        {
+            row["passage_number"]
+            for line in lines
+            for row in line["immunophenotype"]
+            if row["passage_number"] is not None
+        }
+    )
     at = ""
     if tested_at:
         at = f" at passage {t.span(tested_at)}" if len(tested_at) > 1 else f" at passage {tested_at[0]}"
@@ -330,6 +423,8 @@ def cell_characterisation(ctx: Context) -> list[str]:
     below = []
     for line in lines:
         for row in line["immunophenotype"]:
+            if t.finite(row["percent_positive"]) is None:
+                continue
             if row["marker"] in ISCT_POSITIVE and row["percent_positive"] < 95:
                 below.append(f"{row['marker']} on {line['code']} ({t.quantity(row['percent_positive'], '%')})")
             if row["marker"] in ISCT_NEGATIVE and row["percent_positive"] > 2:
@@ -351,12 +446,13 @@ def cell_characterisation(ctx: Context) -> list[str]:
     for line in lines:
         for row in line["differentiation"]:
             results.setdefault(row["lineage"], {}).setdefault(row["result"], set()).add(line["code"])
-            methods.setdefault(row["lineage"], set()).add(v.DIFFERENTIATION_METHOD.get(row["method"], row["method"]))
+            method = v.word(v.DIFFERENTIATION_METHOD, row["method"], row.get("method_details"))
+            methods.setdefault(row["lineage"], set()).update({method} if method else set())
     confirmed, other = [], []
     for lineage in LINEAGES:
         if lineage not in results:
             continue
-        shown = f"{lineage} ({t.join(sorted(methods[lineage]))})"
+        shown = f"{lineage} ({t.join(sorted(methods[lineage]))})" if methods[lineage] else lineage
         if set(results[lineage]) == {"positive"}:
             confirmed.append(shown)
         else:
@@ -385,12 +481,18 @@ def cell_characterisation(ctx: Context) -> list[str]:
 
 
 def _agent_phrase(agent: dict, duration_h: float | None) -> str:
-    amount = t.quantity(agent["concentration"], agent["concentration_unit"])
-    if agent["exposure"] is not None:
+    parts = []
+    if t.finite(agent["concentration"]) is not None:
+        parts.append(t.quantity(agent["concentration"], agent["concentration_unit"] or ""))
+    if t.finite(agent["exposure"]) is not None:
         exposure_h = agent["exposure"] / 60 if agent["exposure_unit"] == "min" else agent["exposure"]
         if duration_h is None or abs(exposure_h - duration_h) > 1e-9:
-            amount += f", {t.quantity(agent['exposure'], agent['exposure_unit'])}"
-    return t.annotate(v.priming_agent(agent["agent"]), amount)
+            parts.append(t.quantity(agent["exposure"], agent["exposure_unit"] or ""))
+    if agent["agent"] == "other":
+        name = (agent.get("agent_details") or "").rstrip(".") or "another agent"
+    else:
+        name = v.priming_agent(agent["agent"])
+    return t.annotate(name, ", ".join(parts))
 
 
 def priming_phrase(priming: dict) -> str:

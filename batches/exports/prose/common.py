@@ -1,5 +1,6 @@
 """What every section writer shares: the records in scope, the missing-item markers and the citations."""
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -103,9 +104,14 @@ class _Flag:
 class Markers:
     """Every missing or invalid required item, so that each one is printed once, where it belongs."""
 
-    def __init__(self, completeness: dict, scope: Iterable[str]):
-        self.scope = sorted(scope)
+    def __init__(self, completeness: dict, scope: Iterable[str], *, gaps=None, quiet: Iterable[str] = ()):
+        """`gaps` names the blank fields of a flagged item; `quiet` batches (a study's mock control) get no
+        marker in the text: their gaps are listed once, in the completeness section."""
+        self.quiet = set(quiet)
+        self.scope = sorted(set(scope) - self.quiet)
+        self.gaps = gaps
         self.flags: dict[str, _Flag] = {}
+        self.quiet_flags: dict[str, _Flag] = {}
         for code, evaluation in sorted((completeness or {}).get("batches", {}).items()):
             for item in evaluation["flagged"]:
                 self._add(item, code)
@@ -115,19 +121,43 @@ class Markers:
 
     def _add(self, item: dict, code: str) -> None:
         key = f"{item['item_id']}:{item['status']}"
-        flag = self.flags.setdefault(
+        flags = self.quiet_flags if code in self.quiet else self.flags
+        flag = flags.setdefault(
             key,
             _Flag(item["item_id"], item["label"] or item["item_id"], item["status"], section_of(item)),
         )
         if code not in flag.codes:
             flag.codes.append(code)
 
+    def what(self, flag: _Flag, codes: list[str]) -> str:
+        """What is missing: the blank fields when the item names fields, else the item; '' when all recorded."""
+        if flag.status != "missing" or self.gaps is None or not flag.item_id:
+            return flag.label
+        blank = self.gaps.blank(flag.item_id, codes)
+        if blank is None:
+            return flag.label
+        return t.join(blank)
+
     def _text(self, flag: _Flag, codes: list[str]) -> str:
         word = "not recorded" if flag.status == "missing" else "not valid"
+        what = self.what(flag, codes)
+        if not what:
+            return ""
         batch_codes = [code for code in codes if code != STUDY]
         partial = batch_codes and len(self.scope) > 1 and set(batch_codes) != set(self.scope)
         suffix = f" ({codes_text(batch_codes)})" if partial else ""
-        return f"[{word}: {flag.label}{suffix}]"
+        return f"[{word}: {what}{suffix}]"
+
+    def quiet_text(self) -> str:
+        """The gaps of the quiet batches (mock controls), as one clause: 'cells at start of conditioning (…)'."""
+        parts = []
+        for key, flag in sorted(self.quiet_flags.items(), key=lambda kv: (kv[1].item_id, kv[1].status)):
+            if key in self.flags:  # a gap the mock shares with a product (its cell line): marked in the text
+                continue
+            what = self.what(flag, flag.codes)
+            if what:
+                parts.append(what if flag.status == "missing" else f"{what} (not valid)")
+        return "; ".join(parts)
 
     def take(self, item_id: str, codes: Iterable[str] | None = None) -> str:
         """The marker for this item (for these batches), once; '' when it is recorded or already printed."""
@@ -140,7 +170,30 @@ class Markers:
             if todo:
                 flag.placed.update(todo)
                 texts.append(self._text(flag, todo))
-        return " ".join(texts)
+        return " ".join(x for x in texts if x)
+
+    def take_flag(self, item_id: str, codes: Iterable[str]) -> bool:
+        """Whether the item is flagged for any of these batches and not yet placed; marks it placed."""
+        wanted = set(codes) | {STUDY}
+        found = False
+        for flag in self.flags.values():
+            if flag.item_id != item_id:
+                continue
+            todo = [c for c in flag.codes if c not in flag.placed and c in wanted]
+            if todo:
+                flag.placed.update(todo)
+                found = True
+        return found
+
+    def marker_for(self, item_id: str, codes: list[str], what: str) -> str:
+        """A marker naming `what` for an item whose gap the prose worked out itself."""
+        flag = next((f for f in self.flags.values() if f.item_id == item_id), None)
+        status = flag.status if flag is not None else "missing"
+        word = "not recorded" if status == "missing" else "not valid"
+        batch_codes = [code for code in codes if code != STUDY]
+        partial = batch_codes and len(self.scope) > 1 and set(batch_codes) != set(self.scope)
+        suffix = f" ({codes_text(batch_codes)})" if partial else ""
+        return f"[{word}: {what}{suffix}]"
 
     def rest(self, section: str) -> str:
         """Markers of this section's items that the prose did not place inline."""
@@ -152,7 +205,7 @@ class Markers:
             if todo:
                 flag.placed.update(todo)
                 texts.append(self._text(flag, todo))
-        return " ".join(texts)
+        return " ".join(x for x in texts if x)
 
     def unflagged(self, label: str, codes: list[str]) -> str:
         """A marker for a gap the checklist verdict does not name (so it is not counted as a required item)."""
@@ -167,7 +220,7 @@ class Markers:
             if todo:
                 flag.placed.update(todo)
                 texts.append(self._text(flag, todo))
-        return " ".join(texts)
+        return " ".join(x for x in texts if x)
 
     def count(self) -> int:
         return len(self.flags)
@@ -277,14 +330,61 @@ def by_value(
 
 _UNIT_SUFFIXES = ("_min", "_h", "_ml", "_ul", "_percent", "_c", "_um", "_kda", "_mm", "_u_per_ml", "_mg_per_ml")
 
+# Parameters whose name does not read as words once the underscores go.
+PARAMETER_WORDS = {
+    "ml_per_million_cells": "conditioning volume per 10⁶ cells",
+    "g_force": "centrifugal force",
+    "k_factor": "k-factor",
+    "mwco_kda": "molecular-weight cut-off",
+    "pore_size_um": "pore size",
+    "volume_ul": "aliquot volume",
+    "temperature_c": "temperature",
+}
+
 
 def parameter_words(name: str) -> str:
     """'duration_min' → 'duration', 'conditioning_o2_percent' → 'conditioning O₂'."""
+    if name in PARAMETER_WORDS:
+        return PARAMETER_WORDS[name]
     for suffix in sorted(_UNIT_SUFFIXES, key=len, reverse=True):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
             break
     return name.replace("_", " ").replace(" o2", " O₂").replace(" co2", " CO₂").strip()
+
+
+_POWER = re.compile(r"10\^(-?\d+)")
+_PER_POWER = re.compile(r"/\s*(10[⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)")
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")
+_LABEL_NUMBER = re.compile(r" #(\d+)")
+
+
+def measured_text(text: str) -> str:
+    """A value written by another part of the system ('8.57143 mL/10^6 cells', '2.4e+10') as the text prints
+    numbers: '8.57 mL per 10⁶ cells', '2.4 × 10¹⁰'."""
+    text = _POWER.sub(lambda match: "10" + t.superscript(int(match.group(1))), text or "")
+    text = _PER_POWER.sub(lambda match: f" per {match.group(1)}", text)
+
+    def number(match: re.Match) -> str:
+        token = match.group(0)
+        if token.startswith("10") and match.end() < len(text) and text[match.end()] in "⁰¹²³⁴⁵⁶⁷⁸⁹⁻":
+            return token
+        try:
+            return t.number(float(token))
+        except ValueError:
+            return token
+
+    return _NUMBER.sub(number, text)
+
+
+def record_words(label: str, code: str) -> str:
+    """Where a deviation was recorded, without repeating the batch: 'processing step 4 (ultracentrifugation) of
+    SB-2', 'batch SB-2' (not 'batch SB-2 of SB-2')."""
+    label = _LABEL_NUMBER.sub(r" \1", label or "").strip()
+    if not label:
+        return f"batch {code}"
+    label = label[:1].lower() + label[1:]
+    return label if code in label else f"{label} of {code}"
 
 
 def deviations(ctx: Context, record_types: set[str]) -> str:
@@ -294,14 +394,18 @@ def deviations(ctx: Context, record_types: set[str]) -> str:
         for deviation in batch["deviations"]:
             if deviation["status"] in {"closed", "rejected"} or deviation.get("record_type") not in record_types:
                 continue
-            label = deviation.get("record_label") or ""
-            where = f"{label[:1].lower() + label[1:]} of {batch['code']}" if label else batch["code"]
-            allowed = deviation["expected"] + (f", {deviation['protocol']}" if deviation["protocol"] else "")
+            where = record_words(deviation.get("record_label") or "", batch["code"])
+            expected = measured_text(deviation["expected"])
+            allowed = expected + (f", {deviation['protocol']}" if deviation["protocol"] else "")
             text = (
-                f"the {parameter_words(deviation['parameter'])} of {where} was {deviation['actual']} (SOP: {allowed})"
+                f"the {parameter_words(deviation['parameter'])} of {where} was {measured_text(deviation['actual'])} "
+                f"(SOP: {allowed})"
             )
             if deviation["status"] == "approved" and deviation["justification"]:
-                text += f", an approved deviation: {deviation['justification'].rstrip('.')}"
+                justification = deviation["justification"].rstrip(".")
+                if justification[1:2].islower():
+                    justification = justification[:1].lower() + justification[1:]
+                text += f", an approved deviation: {justification}"
             else:
                 text += ", a deviation not yet approved"
             rows.append(text)

@@ -39,18 +39,24 @@ def production(ctx: Context) -> list[str]:
     if not rows:
         return []
     sentences = []
-    confluence = by_value(
-        rows,
-        "confluence_start_percent",
-        "%",
-        markers=m,
-        item="sp_confluence_start",
-        label="confluence at start of conditioning",
+
+    def value_and_gap(key: str, unit: str, item: str, label: str) -> tuple[str, str]:
+        """The recorded values of a field across the products, and the marker for those without one."""
+        text = by_value(rows, key, unit)
+        missing = [b["code"] for b in rows if b[key] is None or b[key] == ""]
+        gap = (m.take(item, missing) or m.unflagged(label, missing)) if missing else ""
+        return text, gap
+
+    confluence, confluence_gap = value_and_gap(
+        "confluence_start_percent", "%", "sp_confluence_start", "confluence at start of conditioning"
     )
-    cells = by_value(
-        rows, "cells_at_start", "cells", markers=m, item="sp_cells_at_start", label="cells at start of conditioning"
-    )
-    sentences.append(t.sentence(f"Conditioning started at {confluence} confluence with {cells}"))
+    cells, cells_gap = value_and_gap("cells_at_start", "cells", "sp_cells_at_start", "cells at start of conditioning")
+    start = [f"at {confluence} confluence" if confluence else "", f"with {cells}" if cells else ""]
+    gaps = " ".join(x for x in (confluence_gap, cells_gap) if x)
+    if any(start):
+        sentences.append(t.sentence(_with(f"Conditioning started {' '.join(x for x in start if x)}", gaps)))
+    elif gaps:
+        sentences.append(t.sentence(f"Start of conditioning: {gaps}"))
 
     groups: dict[str, list[str]] = {}
     for batch in rows:
@@ -58,27 +64,31 @@ def production(ctx: Context) -> list[str]:
         if phrase:
             groups.setdefault(phrase, []).append(batch["code"])
     medium = t.join([t.annotate(text, ctx.which(codes).strip(" ()")) for text, codes in groups.items()], "or")
-    medium = medium or "medium"
+    medium_gap = ""
     unrecorded_medium = [b["code"] for b in rows if not b["conditioning_medium"] or b["serum_free"] is None]
     if unrecorded_medium:
-        gap = m.take("sp_conditioning_medium", unrecorded_medium)
-        if not gap and not groups:
-            gap = m.unflagged("conditioning medium", unrecorded_medium)
-        medium = _with(medium, gap)
-    volume = by_value(
-        rows, "conditioning_volume_ml", "mL", markers=m, item="sp_conditioning_volume", label="conditioning volume"
-    )
-    ratios = [computations.ml_per_million_cells(b["conditioning_volume_ml"], b["cells_at_start"]) for b in rows]
-    ratios = [round(x, 2) for x in ratios if x is not None]
+        medium_gap = m.take("sp_conditioning_medium", unrecorded_medium)
+        if not medium_gap and not groups:
+            medium_gap = m.unflagged("conditioning medium", unrecorded_medium)
+    volume, volume_gap = value_and_gap("conditioning_volume_ml", "mL", "sp_conditioning_volume", "conditioning volume")
+    ratios = [
+        t.safely(computations.ml_per_million_cells, b["conditioning_volume_ml"], b["cells_at_start"]) for b in rows
+    ]
+    ratios = [t.rounded(x, 2) for x in ratios if x is not None]
     ratio = f" ({t.span(ratios, 'mL')} per 10⁶ cells)" if ratios else ""
-    time = by_value(rows, "conditioning_time_h", "h", markers=m, item="sp_conditioning_time", label="conditioning time")
-    oxygen = by_value(
-        rows, "conditioning_o2_percent", "% O₂", markers=m, item="sp_conditioning_o2", label="conditioning O2 %"
-    )
-    text = f"Cells were washed and conditioned in {volume}{ratio} of {medium} for {time}"
+    time, time_gap = value_and_gap("conditioning_time_h", "h", "sp_conditioning_time", "conditioning time")
+    oxygen, oxygen_gap = value_and_gap("conditioning_o2_percent", "% O₂", "sp_conditioning_o2", "conditioning O₂")
+    text = "Cells were washed and conditioned"
+    if volume:
+        text += f" in {volume}{ratio} of {medium or 'medium'}"
+    elif medium:
+        text += f" in {medium}"
+    if time:
+        text += f" for {time}"
     if oxygen:
-        text += f" at {oxygen}" if oxygen[0].isdigit() or oxygen[0] == t.MINUS else f", conditioning O₂ {oxygen}"
-    sentences.append(t.sentence(text))
+        text += f" at {oxygen}"
+    gaps = " ".join(x for x in (medium_gap, volume_gap, time_gap, oxygen_gap) if x)
+    sentences.append(t.sentence(_with(text, gaps)))
 
     viability = [b["harvest_viability_percent"] for b in rows if b["harvest_viability_percent"] is not None]
     viable = [b["harvest_viable_cells"] for b in rows if b["harvest_viable_cells"] is not None]
@@ -94,7 +104,7 @@ def production(ctx: Context) -> list[str]:
     if harvest:
         sentences.append(t.sentence(_with(f"At harvest, {' and '.join(harvest)}", harvest_marker)))
     elif harvest_marker:
-        sentences.append(t.sentence(f"Viability at harvest: {harvest_marker}"))
+        sentences.append(t.sentence(f"Harvest: {harvest_marker}"))
 
     products = []
     for product_type in PRODUCT_ORDER:
@@ -108,7 +118,9 @@ def production(ctx: Context) -> list[str]:
         volume = t.span((b["final_volume_ml"] for b in group), "mL")
         if volume:
             details.append(f"final volume {volume}")
-        equivalents = [computations.cell_equivalents_per_ml(b["cells_at_start"], b["final_volume_ml"]) for b in group]
+        equivalents = [
+            t.safely(computations.cell_equivalents_per_ml, b["cells_at_start"], b["final_volume_ml"]) for b in group
+        ]
         equivalents_text = t.span((x for x in equivalents if x is not None), "cell equivalents/mL")
         if equivalents_text:
             details.append(equivalents_text)
@@ -286,17 +298,36 @@ def _items_for(batches: list[dict]) -> list[str]:
 
 # --- storage ----------------------------------------------------------------------------------
 def _aliquot_phrase(aliquot: dict) -> str:
-    container = v.CONTAINER.get(aliquot["container"], aliquot["container"])
-    buffer = v.BUFFER.get(aliquot["buffer"], aliquot["buffer"])
-    volume = t.quantity(aliquot["volume_ul"], "µL")
-    if aliquot["state"] == "lyophilised":
-        volume += " (before drying)"
+    """'aliquots of 500 µL in cryovials (as collected) were frozen and stored at −80 °C'; only what was recorded."""
+    container = aliquot["container"]
+    if container == "other" or (not container and aliquot.get("container_details")):
+        container = (aliquot.get("container_details") or "").rstrip(".")
+    else:
+        container = v.CONTAINER.get(container, container or "")
+    buffer = aliquot["buffer"]
+    if buffer == "other" or (not buffer and aliquot.get("buffer_details")):
+        buffer = (aliquot.get("buffer_details") or "").rstrip(".")
+    else:
+        buffer = v.BUFFER.get(buffer, buffer or "")
+    text = "aliquots"
+    if t.finite(aliquot["volume_ul"]) is not None:
+        text += f" of {t.quantity(aliquot['volume_ul'], 'µL')}"
+        if aliquot["state"] == "lyophilised":
+            text += " (before drying)"
+    if container:
+        text += f" in {container}"
+    if buffer:
+        text += f" ({buffer})" if container else f" {buffer}"
+    state = aliquot["state"]
     kept = {
         "fresh": "were kept fresh",
         "frozen": "were frozen and stored",
         "lyophilised": "were stored lyophilised",
-    }.get(aliquot["state"], f"were stored ({aliquot['state']})")
-    return f"aliquots of {volume} in {container} ({buffer}) {kept} at {t.temperature(aliquot['temperature_c'])}"
+    }.get(state, f"were stored ({state})" if state else "were stored")
+    text += f" {kept}"
+    if t.finite(aliquot["temperature_c"]) is not None:
+        text += f" at {t.temperature(aliquot['temperature_c'])}"
+    return text
 
 
 def storage(ctx: Context) -> list[str]:
@@ -313,16 +344,24 @@ def storage(ctx: Context) -> list[str]:
     sentences = []
     for phrases, codes in groups.items():
         sentences.append(t.sentence(f"{t.join(list(phrases), 'or')}{ctx.which(codes, rows)}"))
+    fresh = [b["code"] for b in rows if b.get("used_fresh") is True]
+    if fresh:
+        whose = ctx.which(fresh, rows)
+        sentences.append(
+            t.sentence(f"The product{whose} was used fresh, within hours of collection, and was never frozen")
+        )
     aliquots = [a for b in rows for a in b["aliquots"]]
-    if aliquots:
-        cycles = max(a["freeze_thaw_count"] for a in aliquots)
+    counted = [a["freeze_thaw_count"] for a in aliquots if a["freeze_thaw_count"] is not None]
+    if counted:
+        cycles = max(counted)
         if cycles == 0:
             sentences.append("No aliquot had been through a freeze–thaw cycle.")
         else:
             sentences.append(t.sentence(f"Aliquots had been through at most {t.counted(cycles, 'freeze–thaw cycle')}"))
-        days = [d for a in aliquots for d in a["storage_days_at_use"]]
-        if days:
-            sentences.append(t.sentence(f"Aliquots were used after {t.span(days, 'days')} of storage"))
+    days = [d for a in aliquots for d in a["storage_days_at_use"]]
+    if days:
+        sentences.append(t.sentence(f"Aliquots were used after {t.span(days, 'days')} of storage"))
+    empty = [code for code in empty if code not in fresh]
     if empty:
         markers = " ".join(x for x in (m.take(item, empty) for item in ("st_state", "st_temperature")) if x)
         whose = f" of {codes_text(empty)}" if len(rows) > 1 else ""
@@ -373,8 +412,39 @@ ASSAY_ITEM = {
 SAMPLE = {"product": "the product", "cells": "the producing cells"}
 
 
-def _method(code: str) -> str:
-    return v.QC_METHOD.get(code, code)
+PLURAL_ASSAYS = {"ev_marker", "contaminant_marker", "cytokine"}
+
+
+def _was(assay: str) -> str:
+    return "were" if assay in PLURAL_ASSAYS else "was"
+
+
+def _by(method: str) -> str:
+    return f" by {method}" if method else ""
+
+
+def assay_words(assay: str, results: list[dict]) -> str:
+    """The assay in prose; an 'other' assay in the words recorded with it."""
+    if assay == "other":
+        details = sorted({(r.get("assay_details") or "").rstrip(".") for r in results} - {""})
+        return t.join(details) or "another assay"
+    return v.ASSAY.get(assay, assay)
+
+
+def _method(code: str, results: list[dict] | None = None) -> str:
+    """The method in words, with the instruments recorded for it: 'nanoparticle tracking analysis (NTA;
+    NanoSight NS300)'."""
+    details = sorted({r.get("method_details") or "" for r in results or () if r["method"] == code} - {""})
+    if code == "other" or (not code and details):
+        name = t.join([d.rstrip(".") for d in details]) or "another method"
+    else:
+        name = v.QC_METHOD.get(code, code) or ""
+    if not name:
+        return ""
+    instruments = sorted(
+        {r["instrument"].strip() for r in results or () if r["method"] == code and r.get("instrument")}
+    )
+    return t.annotate(name, t.join(instruments)) if instruments else name
 
 
 ANALYTE_ORDER = {"mode": 0, "mean": 1, "D10": 2, "D50": 3, "D90": 4}
@@ -386,30 +456,50 @@ def _qualitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> s
     by_method: dict[tuple[str, str], dict[str, list[str]]] = {}
     for code, result in results:
         key = (result["sample"], result["method"])
-        by_method.setdefault(key, {}).setdefault(result["result_text"] or "recorded", []).append(code)
+        by_method.setdefault(key, {}).setdefault(result["result_text"] or "", []).append(code)
     for (sample, method), outcomes in sorted(by_method.items(), key=lambda kv: (kv[0][0] != "cells", kv[0])):
-        sample_text = f" of {SAMPLE[sample]}" if assay == "mycoplasma" else ""
-        verdicts = [f"{v.RESULT_TEXT.get(text, text)}{ctx.which(codes)}" for text, codes in sorted(outcomes.items())]
-        parts.append(f"{v.ASSAY[assay]}{sample_text} by {_method(method)} was {t.join(verdicts, 'and')}")
+        sample_text = f" of {SAMPLE.get(sample, 'the sample')}" if assay == "mycoplasma" else ""
+        verdicts = [
+            f"{v.RESULT_TEXT.get(text, text) or 'tested (result not recorded)'}{ctx.which(codes)}"
+            for text, codes in sorted(outcomes.items())
+        ]
+        rows = [r for _c, r in results]
+        parts.append(
+            f"{assay_words(assay, rows)}{sample_text}{_by(_method(method, rows))} {_was(assay)} "
+            f"{t.join(verdicts, 'and')}"
+        )
     return "; ".join(parts)
 
 
 def _markers_found(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> str:
     """'by western blot, CD63, CD81 and TSG101 were detected (SB-2)'."""
-    methods = sorted({_method(r["method"]) for _c, r in results})
+    rows = [r for _c, r in results]
+    methods = sorted({_method(r["method"], rows) for r in rows})
     outcome: dict[tuple[bool, tuple[str, ...]], list[str]] = {}
     per_analyte: dict[tuple[str, bool], set[str]] = {}
     for code, result in results:
+        if not result["analyte"] or not result["result_text"]:
+            continue
         found = result["result_text"] in {"detected", "positive"}
-        per_analyte.setdefault((result["analyte"] or "marker", found), set()).add(code)
+        per_analyte.setdefault((result["analyte"], found), set()).add(code)
     for (analyte, found), codes in sorted(per_analyte.items(), key=lambda kv: kv[0][0].lower()):
         outcome.setdefault((found, tuple(sorted(codes))), []).append(analyte)
     clauses = []
     for (found, codes), analytes in sorted(outcome.items(), key=lambda kv: (not kv[0][0], kv[0][1])):
         verb = ("was" if len(analytes) == 1 else "were") + ("" if found else " not")
         clauses.append(f"{t.join(analytes)} {verb} detected{ctx.which(codes)}")
-    noun = "the EV markers" if assay == "ev_marker" else "the contaminant markers"
-    return f"by {t.join(methods)}, {noun} {t.join(clauses)}"
+    analytes = {analyte for analyte, _found in per_analyte}
+    kind = "EV" if assay == "ev_marker" else "contaminant"
+    if not analytes:
+        which = ctx.which(c for c, _r in results)
+        return f"{lead_of(methods)}the {kind} markers were tested (results not recorded){which}"
+    noun = f"the {kind} marker" if len(analytes) == 1 else f"the {kind} markers"
+    return f"{lead_of(methods)}{noun} {t.join(clauses)}"
+
+
+def lead_of(methods: list[str]) -> str:
+    methods = [x for x in methods if x]
+    return f"by {t.join(methods)}, " if methods else ""
 
 
 def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> str:
@@ -427,19 +517,35 @@ def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> 
         rows = groups[(analyte, method, unit)]
         summary = t.summary([r["value"] for _c, r in rows], unit)
         label = f"{analyte} " if analyte and named else ""
-        method_text = f" by {_method(method)}" if len(methods) > 1 else ""
+        method_text = _by(_method(method, [r for _c, r in rows])) if len(methods) > 1 else ""
         references = sorted({r["reference_batch"] for _c, r in rows if r["reference_batch"]})
         reference = f", relative to reference batch {codes_text(references)}" if references else ""
         values.append(f"{label}{summary}{method_text}{ctx.which(c for c, _r in rows)}{reference}")
-    name = v.ASSAY.get(assay, assay)
+    name = assay_words(assay, [r for _c, r in results])
     if assay == "potency":
         analytes = sorted({a for a, _m, _u in groups if a})
         name = f"potency ({t.join(analytes)})" if analytes else name
     if len(methods) == 1:
-        name = f"{name} by {_method(methods[0])}"
+        name = f"{name}{_by(_method(methods[0], [r for _c, r in results]))}"
     if named:
         return f"{name}: {t.join(values)}"
-    return f"{name} was {t.join(values)}"
+    return f"{name} {_was(assay)} {t.join(values)}"
+
+
+SIZE_ANALYTES = (("mode", "mean"), ("D10",), ("D50",), ("D90",))
+
+
+def _size_gaps(m, group: list[tuple[str, dict]]) -> str:
+    """The size-distribution marker naming the statistics not recorded ('D10 and D90'), never the whole item
+    beside the sizes that were reported."""
+    codes = sorted({c for c, _r in group})
+    if not m.take_flag("ch_size_distribution", codes):
+        return ""
+    recorded = {r["analyte"] for _c, r in group if r["value"] is not None}
+    missing = [" or ".join(names) for names in SIZE_ANALYTES if not recorded & set(names)]
+    if not missing:
+        return ""
+    return m.marker_for("ch_size_distribution", codes, f"particle size {t.join(missing)}")
 
 
 def _specification(result: dict) -> str:
@@ -472,19 +578,33 @@ def quality_control(ctx: Context) -> list[str]:
         if assay in {"ev_marker", "contaminant_marker"}:
             clauses.append(_markers_found(ctx, assay, textual) if textual else "")
         elif assay == "imaging" and textual:
-            methods = t.join(sorted({_method(r["method"]) for _c, r in textual}))
-            methods = methods[0].lower() + methods[1:]
-            clauses.append(f"single EVs were imaged by {methods}{ctx.which(c for c, _r in textual)}")
+            methods = t.join(sorted({_method(r["method"], [r for _c, r in textual]) for _c, r in textual} - {""}))
+            methods = methods[:1].lower() + methods[1:]
+            clauses.append(f"single EVs were imaged{_by(methods)}{ctx.which(c for c, _r in textual)}")
         elif textual:
             clauses.append(_qualitative(ctx, assay, textual))
         if numeric:
             clauses.append(_quantitative(ctx, assay, numeric))
         text = "; ".join(c for c in clauses if c)
         item = ASSAY_ITEM.get(assay, "")
-        sentences.append(_with(t.sentence(text), m.take(item) if item else ""))
+        marker = ""
+        if assay == "particle_size":
+            marker = _size_gaps(m, group)
+        elif item:
+            marker = m.take(item)
+        sentences.append(_with(t.sentence(text), marker))
     other = sorted({r["assay"] for _c, r in results} - set(ASSAY_ORDER))
     for assay in other:
-        sentences.append(t.sentence(_quantitative(ctx, assay, [(c, r) for c, r in results if r["assay"] == assay])))
+        group = [(c, r) for c, r in results if r["assay"] == assay]
+        numeric = [(c, r) for c, r in group if t.finite(r["value"]) is not None]
+        textual = [(c, r) for c, r in group if t.finite(r["value"]) is None and r["result_text"]]
+        clauses = [
+            _qualitative(ctx, assay, textual) if textual else "",
+            _quantitative(ctx, assay, numeric) if numeric else "",
+        ]
+        text = "; ".join(c for c in clauses if c)
+        if text:
+            sentences.append(t.sentence(text))
 
     purity = []
     for batch in rows:
@@ -495,7 +615,9 @@ def quality_control(ctx: Context) -> list[str]:
             r["value"] for r in batch["qc"] if r["assay"] == "total_protein" and r["unit"] == "µg/mL" and r["value"]
         ]
         if particles and protein:
-            purity.append(computations.particles_per_ug(particles[0], protein[0]))
+            ratio = t.safely(computations.particles_per_ug, particles[0], protein[0])
+            if ratio is not None:
+                purity.append(ratio)
     if purity:
         sentences.append(t.sentence(f"The particle-to-protein ratio was {t.summary(purity, 'particles/µg')}"))
 
@@ -504,7 +626,7 @@ def quality_control(ctx: Context) -> list[str]:
         shown = t.quantity(result["value"], result["unit"]) if result["value"] is not None else result["result_text"]
         limit = _specification(result)
         level = "outside its specification" if result["outcome"] == "fail" else "beyond its warning limit"
-        text = f"The {v.ASSAY.get(result['assay'], result['assay'])} result of {code} ({shown}) was {level}"
+        text = f"The {assay_words(result['assay'], [result])} result of {code} ({shown}) was {level}"
         if limit:
             text += f" ({limit})"
         if result["acceptance_justification"]:

@@ -31,6 +31,8 @@ def _dose_ml(dose_value: float, dose_unit: str, ratios: dict) -> float | None:
     """The product volume a dose corresponds to, when the batch has the ratio for its unit."""
     if dose_unit == "ml_cm":
         return dose_value
+    if dose_value is None:
+        return None
     per_ml = {
         "cell_equivalents": ratios.get("cell_equivalents"),
         "particles": ratios.get("particles"),
@@ -41,7 +43,9 @@ def _dose_ml(dose_value: float, dose_unit: str, ratios: dict) -> float | None:
 
 def _ratios(batch: dict) -> dict:
     ratios = {
-        "cell_equivalents": computations.cell_equivalents_per_ml(batch["cells_at_start"], batch["final_volume_ml"])
+        "cell_equivalents": t.safely(
+            computations.cell_equivalents_per_ml, batch["cells_at_start"], batch["final_volume_ml"]
+        )
     }
     for result in batch["qc"]:
         if result["status"] in QC_NOT_COUNTED or result["value"] is None:
@@ -52,49 +56,141 @@ def _ratios(batch: dict) -> dict:
             ratios.setdefault("ug_protein", result["value"])
         if result["assay"] == "endotoxin" and result["unit"] == "EU/mL":
             ratios.setdefault("endotoxin_eu_per_ml", result["value"])
-    return ratios
+    return {key: value for key, value in ratios.items() if t.finite(value) is not None}
 
 
 def _conversions(row: dict, batch: dict | None) -> str:
     if batch is None:
         return ""
     ratios = _ratios(batch)
-    volume_ml = _dose_ml(row["dose_value"], row["dose_unit"], ratios)
+    if t.finite(row.get("dose_value")) is None or not row.get("dose_unit"):
+        return ""
+    volume_ml = t.finite(_dose_ml(row["dose_value"], row["dose_unit"], ratios))
     if volume_ml is None:
         return ""
     converted = []
     for unit in ("cell_equivalents", "particles", "ug_protein"):
         if unit == row["dose_unit"] or not ratios.get(unit):
             continue
-        converted.append(f"{t.significant(volume_ml * ratios[unit])} {v.DOSE_UNIT[unit]}")
+        amount = t.finite(volume_ml * ratios[unit])
+        if amount is not None:
+            converted.append(f"{t.significant(amount)} {v.DOSE_UNIT[unit]}")
     return f" (≈ {t.join(converted)})" if converted else ""
 
 
-def _schedule(row: dict) -> str:
-    if row["n_doses"] == 1:
-        text = "as a single dose"
+def _relative_day(day: int) -> str:
+    """'1 day before', '7 days after', 'on the day of' — relative to model induction."""
+    if day == 0:
+        return "on the day of"
+    noun = "day" if abs(day) == 1 else "days"
+    return f"{abs(day)} {noun} {'before' if day < 0 else 'after'}"
+
+
+_EVERY = {("h", 1): "hourly", ("h", 24): "daily", ("days", 1): "daily", ("weeks", 1): "weekly", ("days", 7): "weekly"}
+_UNIT_WORDS = {"h": ("h", "h"), "days": ("day", "days"), "weeks": ("week", "weeks")}
+
+
+def frequency(interval, unit: str | None) -> str:
+    """'daily', 'weekly', 'every 2 days', 'every 12 h'; '' when the interval is not recorded."""
+    value = t.finite(interval)
+    if not value or not unit:
+        return ""
+    whole = round(value) if float(value).is_integer() else None
+    if whole is not None and (unit, whole) in _EVERY:
+        return _EVERY[(unit, whole)]
+    singular, plural = _UNIT_WORDS.get(unit, (unit, unit))
+    return f"every {t.number(value)} {singular if value == 1 else plural}"
+
+
+def days_text(days: list[int]) -> str:
+    """'on days −1, 7 and 11', 'on day 3' — signed days relative to model induction."""
+    shown = [t.number(day) for day in days]
+    return f"on day {shown[0]}" if len(shown) == 1 else f"on days {t.join(shown)}"
+
+
+def schedule_phrase(row: dict) -> str:
+    """How often and when a group was dosed, from what was recorded; '' when nothing was."""
+    days = sorted(row.get("schedule_days") or [])
+    n_doses = row.get("n_doses")
+    parts = []
+    if days:
+        count = n_doses if n_doses and n_doses != len(days) else len(days)
+        lead = "as a single dose" if count == 1 else f"as {t.counted(count, 'dose')}"
+        text = f"{lead} {days_text(days)} relative to model induction"
     else:
-        interval = ""
-        if row["interval"]:
-            interval = f" every {t.quantity(row['interval'], v.INTERVAL_UNIT.get(row['interval_unit'], ''))}".rstrip()
-        text = f"as {t.count_word(row['n_doses'])} doses{interval}"
-    day = row["day_after_induction"]
-    if day is not None:
-        when = f"{abs(day)} days before" if day < 0 else f"{day} days after" if day != 1 else "1 day after"
-        text += f" starting {when} model induction" if row["n_doses"] > 1 else f" {when} model induction"
-    if row["preventive"] is True:
-        text += " (preventive)"
-    elif row["preventive"] is False:
-        text += " (therapeutic)"
+        if n_doses == 1:
+            text = "as a single dose"
+        elif n_doses:
+            text = f"as {t.counted(n_doses, 'dose')}"
+        else:
+            text = ""
+        every = frequency(row.get("interval"), row.get("interval_unit")) if n_doses != 1 else ""
+        if every:
+            text = f"{text} {every}".strip() if text else every
+        day = row.get("day_after_induction")
+        if day is not None:
+            when = f"{_relative_day(day)} model induction"
+            if when.startswith("on the day"):
+                text = f"{text} starting {when}" if n_doses and n_doses > 1 else f"{text} {when}"
+            elif n_doses and n_doses > 1:
+                text = f"{text} starting {when}"
+            else:
+                text = f"{text} {when}"
+        text = text.strip()
+    if row.get("preventive") is True:
+        parts.append("preventive")
+    elif row.get("preventive") is False:
+        parts.append("therapeutic")
+    if text and parts:
+        text += f" ({parts[0]})"
+    elif parts:
+        text = f"as a {parts[0]} treatment"
     return text
 
 
+def _schedule(row: dict) -> str:
+    return schedule_phrase(row)
+
+
+def route_words(row: dict) -> str:
+    """The route in prose; an 'other' route in the words recorded with it."""
+    route = row.get("route")
+    if route == "other" or (not route and row.get("route_details")):
+        details = (row.get("route_details") or "").strip().rstrip(".")
+        return f"by {details[0].lower() + details[1:]}" if details else "by another route"
+    return v.ROUTE.get(route, route or "")
+
+
+def vehicle_words(row: dict) -> str:
+    vehicle = row.get("vehicle")
+    if vehicle == "other" or (not vehicle and row.get("vehicle_details")):
+        return (row.get("vehicle_details") or "").strip().rstrip(".")
+    return v.VEHICLE.get(vehicle, vehicle or "")
+
+
 def _delivery(row: dict) -> str:
-    route = v.ROUTE.get(row["route"], row["route"])
-    site = f" into the {row['site']}" if row["site"] and row["route"] in {"intra_articular", "intraplantar"} else ""
-    site = site or (f" ({row['site']})" if row["site"] else "")
-    vehicle = f" in {v.VEHICLE[row['vehicle']]}" if row["vehicle"] else ""
-    return f"{route}{site} in a volume of {t.quantity(row['volume_ul'], 'µL')}{vehicle}"
+    """'intra-articularly into the left knee in a volume of 50 µL in 0.9 % saline'; only what was recorded."""
+    route = route_words(row)
+    site = row.get("site") or ""
+    if site and row.get("route") in {"intra_articular", "intraplantar"}:
+        route += f" into the {site}"
+    elif site:
+        route += f" ({site})" if route else f"at the {site}"
+    parts = [route] if route else []
+    if t.finite(row.get("volume_ul")) is not None:
+        parts.append(f"in a volume of {t.quantity(row['volume_ul'], 'µL')}")
+    vehicle = vehicle_words(row)
+    if vehicle:
+        parts.append(f"in {vehicle}")
+    return " ".join(parts)
+
+
+def dose_amount(row: dict) -> str:
+    value = t.finite(row.get("dose_value"))
+    unit = v.DOSE_UNIT.get(row.get("dose_unit") or "", row.get("dose_unit") or "")
+    if value is None:
+        return ""
+    return t.quantity(value, unit) if unit else t.number(value)
 
 
 def dose(ctx: Context) -> list[str]:
@@ -117,21 +213,25 @@ def dose(ctx: Context) -> list[str]:
         sentences.append(t.sentence(f"The study had {t.counted(len(groups), 'group')}: {'; '.join(described)}"))
     rows = study["administrations"]
     common = {}
-    for key in (
+    keys = (
         "route",
+        "route_details",
         "site",
         "volume_ul",
         "vehicle",
+        "vehicle_details",
         "n_doses",
         "interval",
         "interval_unit",
         "day_after_induction",
+        "schedule_days",
         "preventive",
-    ):
-        values = {repr(row[key]) for row in rows}
+    )
+    for key in keys:
+        values = {repr(row.get(key)) for row in rows}
         if len(values) == 1 and rows:
-            common[key] = rows[0][key]
-    shared = rows and len(common) == 9
+            common[key] = rows[0].get(key)
+    shared = rows and len(common) == len(keys)
     given = []
     for row in rows:
         batch = batches.get(row["batch"])
@@ -139,20 +239,23 @@ def dose(ctx: Context) -> list[str]:
             product = "mock-control medium"
         else:
             product = v.PRODUCT.get(batch["product_type"], ("", "secretome"))[1] if batch else "secretome"
-        what = f"{t.quantity(row['dose_value'], v.DOSE_UNIT[row['dose_unit']])}{_conversions(row, batch)}"
+        amount = dose_amount(row)
+        what = f"{amount}{_conversions(row, batch)} of {product}" if amount else product
         source = row["batch"] + (f", aliquot {row['aliquot']}" if row["aliquot"] else "")
-        text = f"the {row['group']} group received {what} of {product} ({source})"
+        text = f"the {row['group']} group received {what} ({source})"
         if not shared:
-            text += f", {_delivery(row)}, {_schedule(row)}"
+            text += "".join(f", {x}" for x in (_delivery(row), _schedule(row)) if x)
         given.append(text)
     if given:
         sentence = t.sentence("; ".join(given))
         if shared:
-            sentence = sentence[:-1] + f"; each was given {_delivery(rows[0])}, {_schedule(rows[0])}."
+            how = [x for x in (_delivery(rows[0]), _schedule(rows[0])) if x]
+            if how:
+                sentence = sentence[:-1] + f"; each was given {', '.join(how)}."
         sentences.append(sentence)
     vehicle_groups = [g.get("name", "") for g in groups if g.get("role") == "vehicle"]
     administered = {row["group"] for row in rows}
-    vehicles = sorted({v.VEHICLE[row["vehicle"]] for row in rows if row["vehicle"]})
+    vehicles = sorted({vehicle_words(row) for row in rows if vehicle_words(row)})
     for name in vehicle_groups:
         if name not in administered:
             vehicle = t.join(vehicles) if vehicles else "the vehicle"
@@ -161,14 +264,18 @@ def dose(ctx: Context) -> list[str]:
     for row in rows:
         batch = batches.get(row["batch"])
         endotoxin = _ratios(batch).get("endotoxin_eu_per_ml") if batch else None
-        if endotoxin is not None and row["body_weight_g"]:
-            eu_per_kg.append(
-                computations.endotoxin_eu_per_kg(endotoxin, row["volume_ul"] / 1000, row["body_weight_g"] / 1000)
+        if endotoxin is not None and row["body_weight_g"] and row["volume_ul"]:
+            value = t.finite(
+                t.safely(
+                    computations.endotoxin_eu_per_kg, endotoxin, row["volume_ul"] / 1000, row["body_weight_g"] / 1000
+                )
             )
+            if value is not None:
+                eu_per_kg.append(value)
     if eu_per_kg:
         sentences.append(
             t.sentence(
-                f"The endotoxin dose was at most {t.quantity(round(max(eu_per_kg), 4), 'EU/kg')} per administration"
+                f"The endotoxin dose was at most {t.quantity(t.rounded(max(eu_per_kg), 3), 'EU/kg')} per administration"
             )
         )
     for item in ("da_dose", "da_route", "da_volume", "da_vehicle_controls", "da_schedule"):
@@ -181,8 +288,25 @@ def dose(ctx: Context) -> list[str]:
     return [" ".join(sentences)]
 
 
+def pain_model_words(study: dict) -> str:
+    """The pain model in prose; an 'other' model in the words recorded with it."""
+    value = study.get("pain_model")
+    details = (study.get("pain_model_details") or "").strip().rstrip(".")
+    if value == "other" or not value:
+        return details
+    return v.PAIN_MODEL.get(value, value)
+
+
+def outcome_test_words(row: dict) -> str:
+    value = row.get("test")
+    details = (row.get("test_details") or "").strip().rstrip(".")
+    if value == "other" or not value:
+        return details
+    return v.OUTCOME_TEST.get(value, value)
+
+
 def _timepoints(points: list) -> str:
-    days = [str(p) for p in points]
+    days = [t.number(p) if isinstance(p, int | float) else str(p) for p in points]
     return f"on days {t.join(days)}" if len(days) > 1 else f"on day {days[0]}" if days else ""
 
 
@@ -193,22 +317,26 @@ def outcomes(ctx: Context) -> list[str]:
     m = ctx.markers
     paragraphs = []
     model = []
-    if study["pain_model"]:
-        induction = f": {study['model_induction'].rstrip('.')}" if study["model_induction"] else ""
-        model.append(
-            t.sentence(f"Pain was modelled by {v.PAIN_MODEL.get(study['pain_model'], study['pain_model'])}{induction}")
-        )
+    name = pain_model_words(study)
     marker = m.take("oa_pain_model")
-    if marker:
+    if name:
+        induction = f": {study['model_induction'].rstrip('.')}" if study["model_induction"] else ""
+        model.append(t.sentence(_with(f"Pain was modelled by {name}{induction}", marker)))
+    elif study["model_induction"]:
+        model.append(t.sentence(_with(f"Model induction: {study['model_induction'].rstrip('.')}", marker)))
+    elif marker:
         model.append(t.sentence(f"Pain model: {marker}"))
     measures = []
     for row in study["outcomes"]:
-        primary = "; primary outcome" if row["is_primary"] else ""
-        measure = f"{v.OUTCOME_TEST.get(row['test'], row['test'])} ({row['unit']}{primary})"
+        test = outcome_test_words(row)
+        if not test:
+            continue
+        inner = "; ".join(x for x in (row.get("unit") or "", "primary outcome" if row["is_primary"] else "") if x)
+        measure = f"{test} ({inner})" if inner else test
         measures.append((measure, row))
     by_schedule: dict[tuple, list[str]] = {}
     for measure, row in measures:
-        by_schedule.setdefault((row["baseline"], tuple(row["time_points"])), []).append(measure)
+        by_schedule.setdefault((row["baseline"], tuple(row["time_points"] or ())), []).append(measure)
     for (baseline, points), names in by_schedule.items():
         when = []
         if baseline:

@@ -84,7 +84,7 @@ def test_any_combination_of_unrecorded_fields_still_composes(cleared, study_clea
         r".{60}\b(at|in|for|with|of|by) ?[.,;]", text
     )
     headings = [section["id"] for section in document["sections"]]
-    assert headings[0] == "cell_source" and headings[-1] == "references"
+    assert headings[0] == "cell_source" and headings[-2:] == ["references", "provenance"]
 
 
 def test_every_flagged_item_is_printed_even_when_its_section_has_nothing_else_to_say():
