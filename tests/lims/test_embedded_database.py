@@ -2,10 +2,12 @@
 and stops when the last process of the checkout that uses it ends."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -72,20 +74,26 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _scratch_folder(prefix: str) -> Path:
+    # Not under pytest's tmp_path: pytest keeps its base folder private to root, and the embedded server
+    # runs as the system user `pgserver` when the tests run as root.
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory):
+def clone():
     """A fresh git clone of this checkout, in embedded mode (no DATABASE_URL), reusing this virtualenv."""
     stamp = VENV / ".installed"
     assert stamp.exists(), f"{VENV} was not made by `make install` (no {stamp}); the clone would reinstall"
-    path = tmp_path_factory.mktemp("fresh") / "clone"
+    path = _scratch_folder("lims-clone-") / "clone"
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(path)], check=True, timeout=120)
     # A checkout's files are newer than the virtualenv's stamp; make would reinstall into the shared venv.
     os.utime(path / "pyproject.toml", (stamp.stat().st_mtime - 60,) * 2)
     yield path
     pgdata = path / "var" / "pgdata"
     for process in _postgres_processes(pgdata):  # never leave one behind, even when a test failed
-        subprocess.run([sys.executable, "-m", "lims.embedded_db", "stop", "--force", "--pgdata", str(pgdata)], cwd=ROOT)
         process.kill()
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def _clone_environment(clone: Path) -> dict:
@@ -145,10 +153,11 @@ def test_make_test_in_a_fresh_clone_stops_its_database_at_the_end(clone):
     assert _wait_until(lambda: not _postgres_processes(pgdata), timeout=30), _postgres_processes(pgdata)
 
 
-def test_make_stop_db_stops_a_leftover_server(tmp_path):
+def test_make_stop_db_stops_a_leftover_server():
+    folder = _scratch_folder("lims-stop-db-")
     environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEST_DATABASE_NAME"}}
-    environment["LIMS_VAR_DIR"] = str(tmp_path / "var")
-    pgdata = tmp_path / "var" / "pgdata"
+    environment["LIMS_VAR_DIR"] = str(folder / "var")
+    pgdata = folder / "var" / "pgdata"
     # A server left behind by a process killed outright (SIGKILL runs no clean-up at all).
     starter = subprocess.Popen(
         [sys.executable, "-c", PROBE + "; import time; time.sleep(600)"],
@@ -172,7 +181,9 @@ def test_make_stop_db_stops_a_leftover_server(tmp_path):
     finally:
         if starter.poll() is None:
             starter.kill()
-        subprocess.run([sys.executable, "-m", "lims.embedded_db", "stop", "--force", "--pgdata", str(pgdata)], cwd=ROOT)
+        for process in _postgres_processes(pgdata):
+            process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _answers(port: int) -> bool:
