@@ -121,7 +121,9 @@ def test_make_run_in_a_fresh_clone_stops_its_database_on_sigterm(clone):
         assert "Demo data added" in output, output[-3000:]
         assert _postgres_processes(pgdata), "make run served without its embedded PostgreSQL?"
 
-        make.send_signal(signal.SIGTERM)  # make passes it on to runserver, as a supervisor's stop would
+        # SIGTERM to the command's process group, as a terminal's Ctrl-C (SIGINT) or a supervisor's stop does:
+        # make, runserver's reloader and its child all get it.
+        os.killpg(make.pid, signal.SIGTERM)
         make.wait(timeout=90)
         assert _wait_until(lambda: not _postgres_processes(pgdata), timeout=60), _postgres_processes(pgdata)
         assert not _answers(port)
