@@ -114,8 +114,13 @@ def live_users(pgdata: Path, *, excluding: int | None = None) -> list[int]:
             continue
         try:
             process = psutil.Process(pid)
-            if process.status() != psutil.STATUS_ZOMBIE and "python" in process.name().lower():
+            if process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            # The interpreter, also for console scripts (pytest, celery), whose process name is the script's.
+            if "python" in Path(process.exe()).name.lower():
                 alive.append(pid)
+        except psutil.AccessDenied:
+            alive.append(pid)  # another user's process: assume it still uses the server
         except psutil.Error:
             continue
     return alive

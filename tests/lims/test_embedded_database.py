@@ -1,6 +1,7 @@
 """DATABASE_URL unset: an embedded PostgreSQL (pgserver) starts from ./var/pgdata, also for two processes at once,
 and stops when the last process of the checkout that uses it ends."""
 
+import json
 import os
 import shutil
 import signal
@@ -194,3 +195,18 @@ def _answers(port: int) -> bool:
             return response.status == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
+
+
+def test_only_running_python_processes_count_as_users_of_the_server(tmp_path):
+    from lims.embedded_db import live_users
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait(timeout=30)
+    other_program = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / ".handle_pids.json").write_text(json.dumps([os.getpid(), ended.pid, other_program.pid]))
+        assert live_users(tmp_path) == [os.getpid()]
+        assert live_users(tmp_path, excluding=os.getpid()) == []
+    finally:
+        other_program.kill()
+        other_program.wait(timeout=30)
