@@ -14,7 +14,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 RUN pip install --upgrade pip && pip install -e .
 COPY . .
-RUN SECRET_KEY=collectstatic-only DATABASE_URL=postgres://unused@localhost/unused \
+# The same steps run in CI without Docker: `make docker-steps`.
+RUN DEBUG=0 SECRET_KEY=collectstatic-only DATABASE_URL=postgres://unused@localhost/unused \
     python manage.py collectstatic --no-input \
     && useradd --system --home /app lims && mkdir -p /app/var && chown -R lims /app/var
 

@@ -46,7 +46,7 @@ docker-steps:
 	$(PYTHON) -m venv $(DOCKER_STEPS_DIR)/venv
 	$(DOCKER_STEPS_DIR)/venv/bin/pip install --quiet --upgrade pip
 	$(DOCKER_STEPS_DIR)/venv/bin/pip install --quiet -e .
-	SECRET_KEY=collectstatic-only DATABASE_URL=postgres://unused@localhost/unused LIMS_VAR_DIR=$(DOCKER_STEPS_DIR)/var \
+	DEBUG=0 SECRET_KEY=collectstatic-only DATABASE_URL=postgres://unused@localhost/unused LIMS_VAR_DIR=$(DOCKER_STEPS_DIR)/var \
 	  $(DOCKER_STEPS_DIR)/venv/bin/python manage.py collectstatic --no-input --verbosity 0
 	test -f $(DOCKER_STEPS_DIR)/var/staticfiles/staticfiles.json
 	SECRET_KEY=check DATABASE_URL=postgres://unused@localhost/unused LIMS_VAR_DIR=$(DOCKER_STEPS_DIR)/var \

@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import warnings
@@ -115,8 +114,13 @@ def live_users(pgdata: Path, *, excluding: int | None = None) -> list[int]:
             continue
         try:
             process = psutil.Process(pid)
-            if process.status() != psutil.STATUS_ZOMBIE and "python" in process.name().lower():
+            if process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            # The interpreter, also for console scripts (pytest, celery), whose process name is the script's.
+            if "python" in Path(process.exe()).name.lower():
                 alive.append(pid)
+        except psutil.AccessDenied:
+            alive.append(pid)  # another user's process: assume it still uses the server
         except psutil.Error:
             continue
     return alive
@@ -136,20 +140,22 @@ def server_pid(pgdata: Path) -> int | None:
     return pid if psutil.pid_exists(pid) else None
 
 
-def stop_server(pgdata: Path) -> bool:
-    """Stop the server running on pgdata (fast shutdown: open sessions are ended). False if none ran."""
-    if server_pid(pgdata) is None:
+def stop_server(pgdata: Path, *, timeout: float = 60) -> bool:
+    """Stop the server running on pgdata with PostgreSQL's fast shutdown (SIGINT to the postmaster: open
+    sessions are ended, the data is checkpointed). Signalling the pid works whoever started it — pg_ctl would
+    need the `pgserver` system user to reach the folder. False if no server ran."""
+    import psutil
+
+    pid = server_pid(pgdata)
+    if pid is None:
         return False
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pgserver import pg_ctl
-    # pgserver runs PostgreSQL as the system user `pgserver` when started by root (initdb refuses root).
-    user = "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+    postmaster = psutil.Process(pid)
+    postmaster.send_signal(signal.SIGINT)
     try:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=60)
-    except subprocess.CalledProcessError:
-        if server_pid(pgdata) is not None:
-            raise
+        postmaster.wait(timeout)
+    except psutil.TimeoutExpired:
+        postmaster.send_signal(signal.SIGQUIT)  # immediate shutdown; the next start recovers from the WAL
+        postmaster.wait(10)
     logger.info("embedded PostgreSQL in %s stopped", pgdata)
     return True
 

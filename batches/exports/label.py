@@ -5,6 +5,7 @@ import io
 from html import escape
 
 import segno
+from PIL import Image, ImageDraw, ImageFont
 
 from batches.models import SecretomeBatch
 
@@ -12,6 +13,9 @@ LABEL_FORMATS = ("svg", "png")
 _SCALE = 4
 _BORDER = 2
 _LINE = 14
+_PNG_TEXT = (30, 24)  # px: the code, then the other lines
+_PNG_GAP = 8
+_PNG_MARGIN = 12
 
 
 def qr_payload(batch: SecretomeBatch) -> str:
@@ -50,7 +54,29 @@ def label_svg(batch: SecretomeBatch) -> bytes:
 
 
 def label_png(batch: SecretomeBatch) -> bytes:
-    """A PNG of the QR code alone (printing text into a PNG would need an imaging library)."""
+    """A PNG label: segno's QR code with the batch code (bold-sized), product and collection date drawn beneath
+    by Pillow, in its bundled scalable font (no system fonts needed, so the same in a slim container)."""
+    qr_image = Image.open(io.BytesIO(qr_png(batch))).convert("L")
+    caption = _caption(batch)
+    fonts = [ImageFont.load_default(size=_PNG_TEXT[0] if index == 0 else _PNG_TEXT[1]) for index in range(len(caption))]
+    boxes = [font.getbbox(line) for font, line in zip(fonts, caption, strict=True)]
+    line_height = [box[3] + _PNG_GAP for box in boxes]
+    width = max(qr_image.width, *(box[2] + 2 * _PNG_MARGIN for box in boxes))
+    height = qr_image.height + sum(line_height) + _PNG_MARGIN
+    label = Image.new("L", (width, height), 255)
+    label.paste(qr_image, ((width - qr_image.width) // 2, 0))
+    draw = ImageDraw.Draw(label)
+    top = qr_image.height
+    for font, line, box, step in zip(fonts, caption, boxes, line_height, strict=True):
+        draw.text(((width - box[2]) // 2, top), line, fill=0, font=font)
+        top += step
+    buffer = io.BytesIO()
+    label.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def qr_png(batch: SecretomeBatch) -> bytes:
+    """The QR code alone, as segno renders it (the top of the PNG label)."""
     buffer = io.BytesIO()
     segno.make(qr_payload(batch), error="m").save(buffer, kind="png", scale=8, border=_BORDER)
     return buffer.getvalue()

@@ -61,11 +61,17 @@ def demo(transactional_db):
 @pytest.fixture
 def open_page(chromium, live_server):
     contexts = []
+    blocked = []  # what the Content-Security-Policy refused (Chromium reports each refusal on the console)
+
+    def _watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            blocked.append(message.text)
 
     def _open(username: str, password: str = "demo-password", width: int = 1280):
         context = chromium.new_context(viewport={"width": width, "height": 900})
         contexts.append(context)
         page = context.new_page()
+        page.on("console", _watch)
         page.set_default_timeout(20_000)
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", username)
@@ -77,3 +83,4 @@ def open_page(chromium, live_server):
     yield _open
     for context in contexts:
         context.close()
+    assert not blocked, f"the Content-Security-Policy blocked: {blocked}"

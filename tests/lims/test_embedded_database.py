@@ -1,11 +1,14 @@
 """DATABASE_URL unset: an embedded PostgreSQL (pgserver) starts from ./var/pgdata, also for two processes at once,
 and stops when the last process of the checkout that uses it ends."""
 
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -72,20 +75,26 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _scratch_folder(prefix: str) -> Path:
+    # Not under pytest's tmp_path: pytest keeps its base folder private to root, and the embedded server
+    # runs as the system user `pgserver` when the tests run as root.
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory):
+def clone():
     """A fresh git clone of this checkout, in embedded mode (no DATABASE_URL), reusing this virtualenv."""
     stamp = VENV / ".installed"
     assert stamp.exists(), f"{VENV} was not made by `make install` (no {stamp}); the clone would reinstall"
-    path = tmp_path_factory.mktemp("fresh") / "clone"
+    path = _scratch_folder("lims-clone-") / "clone"
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(path)], check=True, timeout=120)
     # A checkout's files are newer than the virtualenv's stamp; make would reinstall into the shared venv.
     os.utime(path / "pyproject.toml", (stamp.stat().st_mtime - 60,) * 2)
     yield path
     pgdata = path / "var" / "pgdata"
     for process in _postgres_processes(pgdata):  # never leave one behind, even when a test failed
-        subprocess.run([sys.executable, "-m", "lims.embedded_db", "stop", "--force", "--pgdata", str(pgdata)], cwd=ROOT)
         process.kill()
+    shutil.rmtree(path.parent, ignore_errors=True)
 
 
 def _clone_environment(clone: Path) -> dict:
@@ -113,7 +122,9 @@ def test_make_run_in_a_fresh_clone_stops_its_database_on_sigterm(clone):
         assert "Demo data added" in output, output[-3000:]
         assert _postgres_processes(pgdata), "make run served without its embedded PostgreSQL?"
 
-        make.send_signal(signal.SIGTERM)  # make passes it on to runserver, as a supervisor's stop would
+        # SIGTERM to the command's process group, as a terminal's Ctrl-C (SIGINT) or a supervisor's stop does:
+        # make, runserver's reloader and its child all get it.
+        os.killpg(make.pid, signal.SIGTERM)
         make.wait(timeout=90)
         assert _wait_until(lambda: not _postgres_processes(pgdata), timeout=60), _postgres_processes(pgdata)
         assert not _answers(port)
@@ -145,10 +156,11 @@ def test_make_test_in_a_fresh_clone_stops_its_database_at_the_end(clone):
     assert _wait_until(lambda: not _postgres_processes(pgdata), timeout=30), _postgres_processes(pgdata)
 
 
-def test_make_stop_db_stops_a_leftover_server(tmp_path):
+def test_make_stop_db_stops_a_leftover_server():
+    folder = _scratch_folder("lims-stop-db-")
     environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "TEST_DATABASE_NAME"}}
-    environment["LIMS_VAR_DIR"] = str(tmp_path / "var")
-    pgdata = tmp_path / "var" / "pgdata"
+    environment["LIMS_VAR_DIR"] = str(folder / "var")
+    pgdata = folder / "var" / "pgdata"
     # A server left behind by a process killed outright (SIGKILL runs no clean-up at all).
     starter = subprocess.Popen(
         [sys.executable, "-c", PROBE + "; import time; time.sleep(600)"],
@@ -172,7 +184,9 @@ def test_make_stop_db_stops_a_leftover_server(tmp_path):
     finally:
         if starter.poll() is None:
             starter.kill()
-        subprocess.run([sys.executable, "-m", "lims.embedded_db", "stop", "--force", "--pgdata", str(pgdata)], cwd=ROOT)
+        for process in _postgres_processes(pgdata):
+            process.kill()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _answers(port: int) -> bool:
@@ -181,3 +195,18 @@ def _answers(port: int) -> bool:
             return response.status == 200
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
+
+
+def test_only_running_python_processes_count_as_users_of_the_server(tmp_path):
+    from lims.embedded_db import live_users
+
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait(timeout=30)
+    other_program = subprocess.Popen(["sleep", "60"])
+    try:
+        (tmp_path / ".handle_pids.json").write_text(json.dumps([os.getpid(), ended.pid, other_program.pid]))
+        assert live_users(tmp_path) == [os.getpid()]
+        assert live_users(tmp_path, excluding=os.getpid()) == []
+    finally:
+        other_program.kill()
+        other_program.wait(timeout=30)
