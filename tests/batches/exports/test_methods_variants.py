@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def _text(*batches) -> str:
     export = methods.batches_methods_export(batch_ids=[b.pk for b in batches], scope=SecretomeBatch.objects.all())
-    return methods.render(export, "md").content.decode()
+    return methods.render(export, "md").content.decode().replace("\u00a0", " ")
 
 
 def test_bought_cells_name_their_supplier_catalogue_number_and_lot(lab):
@@ -52,10 +52,10 @@ def test_repeated_doses_state_their_number_interval_and_start(lab):
         preventive=False,
         vehicle="saline",
     )
-    text = methods.render(methods.study_methods_export(study=study), "md").content.decode()
+    text = methods.render(methods.study_methods_export(study=study), "md").content.decode().replace("\u00a0", " ")
     assert "Male Sprague-Dawley rats (8–10 weeks old; 250–300 g)" in text
     assert "20 µg protein (≈ 6.67 × 10⁴ cell equivalents) of CM" in text
-    assert "as three doses every 7 days starting 14 days after model induction (therapeutic)" in text
+    assert "as three doses weekly starting 14 days after model induction (therapeutic)" in text
     assert "intra-articularly into the left knee in a volume of 50 µL in 0.9 % saline" in text
 
 
