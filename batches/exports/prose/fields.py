@@ -152,5 +152,6 @@ class Gaps:
                         if label not in labels:
                             labels.append(label)
         if not labels and others:
-            return None  # the gap is in rows (a control group, a QC result): the item's own label names it
+            # The fields are recorded; the gap is in rows (a control group, the priming agents): name those.
+            return [r.label.split(" (")[0] for r in others]
         return labels

@@ -28,8 +28,10 @@ def _medium_phrase(batch: dict) -> str:
         return f"serum-free {medium}" if medium else "serum-free medium"
     if batch["serum_free"] is False:
         serum = f"{t.quantity(batch['serum_percent'], '%')} (v/v) " if batch["serum_percent"] is not None else ""
-        depletion = v.EV_DEPLETION.get(batch["ev_depletion_method"], "") if batch["ev_depletion_method"] else ""
-        return f"{medium} with {serum}{depletion or 'serum'}"
+        depletion = v.word(v.EV_DEPLETION, batch["ev_depletion_method"], batch.get("ev_depletion_details"))
+        if batch["ev_depletion_method"] == "other" and depletion:
+            depletion = f"serum depleted of EVs by {depletion[:1].lower() + depletion[1:]}"
+        return f"{medium or 'medium'} with {serum}{depletion or 'serum'}"
     return medium
 
 
@@ -201,7 +203,10 @@ def step_phrase(step: dict) -> str:
         protectant = ""
         if step["lyoprotectant"] and step["lyoprotectant"] != "none":
             amount = f"{t.quantity(step['lyoprotectant_mm'], 'mM')} " if step["lyoprotectant_mm"] else ""
-            protectant = f" with {amount}{v.LYOPROTECTANT[step['lyoprotectant']]}"
+            name = v.word(
+                v.LYOPROTECTANT, step["lyoprotectant"], step["details"] if step["lyoprotectant"] == "other" else ""
+            )
+            protectant = f" with {amount}{name or 'a lyoprotectant'}"
         elif step["lyoprotectant"] == "none":
             protectant = " without lyoprotectant"
         extra = [f"cycle: {step['lyophilisation_cycle']}" if step["lyophilisation_cycle"] else ""]
@@ -212,7 +217,8 @@ def step_phrase(step: dict) -> str:
             volume = (
                 f"{t.quantity(step['reconstitution_volume_ml'], 'mL')} " if step["reconstitution_volume_ml"] else ""
             )
-            text += f", with reconstitution in {volume}{v.RECONSTITUTION[step['reconstitution']]}"
+            vehicle = v.word(v.RECONSTITUTION, step["reconstitution"], "") if step["reconstitution"] != "other" else ""
+            text += f", with reconstitution in {volume}{vehicle}" if vehicle else ", with reconstitution"
         return text
     if kind == "other":
         return step["details"].rstrip(".") if step["details"] else "a further step"

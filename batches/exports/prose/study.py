@@ -193,7 +193,9 @@ def _delivery(row: dict) -> str:
 
 def dose_amount(row: dict) -> str:
     value = t.finite(row.get("dose_value"))
-    unit = v.DOSE_UNIT.get(row.get("dose_unit") or "", row.get("dose_unit") or "")
+    unit = v.word(
+        v.DOSE_UNIT, row.get("dose_unit"), row.get("dose_unit_details") if row.get("dose_unit") == "other" else ""
+    )
     if value is None:
         return ""
     return t.quantity(value, unit) if unit else t.number(value)

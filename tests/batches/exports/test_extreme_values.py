@@ -29,7 +29,12 @@ def test_extreme_qc_values_and_doses_export_in_every_format(client, lab, extreme
         )
     study = f.StudyFactory(lab=lab)
     f.AdministrationFactory(
-        lab=lab, study=study, batch=batch, dose_value=abs(extreme) or 1.0, volume_ul=abs(extreme) or 1.0, body_weight_g=1e-308
+        lab=lab,
+        study=study,
+        batch=batch,
+        dose_value=abs(extreme) or 1.0,
+        volume_ul=abs(extreme) or 1.0,
+        body_weight_g=1e-308,
     )
     for fmt in ("md", "docx", "json"):
         for body in ({"batches": [batch.pk], "format": fmt}, {"study": study.pk, "format": fmt}):
