@@ -51,8 +51,9 @@ def test_values_that_were_not_recorded_read_n_a(lab):
 
 
 def test_an_irregular_schedule_lists_its_days(lab):
-    (row,) = _rows(irregular_schedule(lab), lab)
-    assert row["timing"] == "days −1, 7 and 11, three doses"
+    treated, vehicle = _rows(irregular_schedule(lab), lab)
+    assert treated["timing"] == "days −1, 7 and 11, three doses"
+    assert (vehicle["group"], vehicle["product"], vehicle["dose"]) == ("Vehicle", "none (vehicle control)", "N/A")
 
 
 def test_the_api_answers_every_format(client, lab):
