@@ -519,6 +519,9 @@ def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> 
     )
     values = []
     order = sorted(groups, key=lambda k: (ANALYTE_ORDER.get(k[0], 9), k[0].lower(), k[1], k[2]))
+    # Batches named once when every value is about the same ones: 'mode 118 nm and D50 131 nm (SB-2)'.
+    whiches = {ctx.which(c for c, _r in groups[key]) for key in order}
+    shared = whiches.pop() if len(order) > 1 and len(whiches) == 1 else ""
     for analyte, method, unit in order:
         rows = groups[(analyte, method, unit)]
         summary = t.summary([r["value"] for _c, r in rows], unit)
@@ -526,7 +529,8 @@ def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> 
         method_text = _by(_method(method, [r for _c, r in rows])) if len(methods) > 1 else ""
         references = sorted({r["reference_batch"] for _c, r in rows if r["reference_batch"]})
         reference = f", relative to reference batch {codes_text(references)}" if references else ""
-        values.append(f"{label}{summary}{method_text}{ctx.which(c for c, _r in rows)}{reference}")
+        which = "" if shared else ctx.which(c for c, _r in rows)
+        values.append(f"{label}{summary}{method_text}{which}{reference}")
     name = assay_words(assay, [r for _c, r in results])
     if assay == "potency":
         analytes = sorted({a for a, _m, _u in groups if a})
@@ -534,8 +538,8 @@ def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> 
     if len(methods) == 1:
         name = f"{name}{_by(_method(methods[0], [r for _c, r in results]))}"
     if named:
-        return f"{name}: {t.join(values)}"
-    return f"{name} {_was(assay)} {t.join(values)}"
+        return f"{name}: {t.join(values)}{shared}"
+    return f"{name} {_was(assay)} {t.join(values)}{shared}"
 
 
 SIZE_ANALYTES = (("mode", "mean"), ("D10",), ("D50",), ("D90",))
