@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/methods_export.py              # 50 batches, 5 repetitions
     .venv/bin/python benchmarks/methods_export.py --n 200 --repeat 3
 
-It creates its own database, `lims_bench_methods`, on the server DATABASE_URL points at (or the embedded
+It creates its own database, `<database>_bench_methods`, on the server DATABASE_URL points at (or the embedded
 one), migrates it, builds one study whose administrations use N batches (five donors, three primings,
 processing, aliquots, twelve QC results per batch), then times each stage of the export:
 
@@ -31,7 +31,7 @@ from benchmarks import database  # noqa: E402  (needs the project on sys.path)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lims.settings")
 
-BENCH_DATABASE = "lims_bench_methods"
+BENCH_DATABASE = "bench_methods"
 PRODUCTS = ["CM", "CM", "EV", "LYO", "CONC"]
 
 
@@ -120,7 +120,9 @@ def main() -> None:
         parser.error("--n and --repeat must be at least 1")
 
     server = database.server()
-    os.environ["DATABASE_URL"] = database.create_database(server, BENCH_DATABASE, drop=True)
+    # Named after the database DATABASE_URL names, so benchmarks run from two checkouts never drop each other's.
+    bench_database = f"{server.get('NAME') or 'lims'}_{BENCH_DATABASE}"
+    os.environ["DATABASE_URL"] = database.create_database(server, bench_database, drop=True)
     import django
 
     django.setup()
@@ -182,7 +184,7 @@ def main() -> None:
     finally:
         connection.close()
         if not args.keep:
-            database.drop_database(server, BENCH_DATABASE)
+            database.drop_database(server, bench_database)
 
 
 if __name__ == "__main__":

@@ -128,6 +128,25 @@ def _provenance(ctx: Context, digest: str) -> list[str]:
     return paragraphs
 
 
+STORAGE_ITEMS = ("st_state", "st_temperature", "st_duration", "st_freeze_thaw", "st_buffer_container")
+
+
+def _waive_answered(ctx: Context) -> None:
+    """Items the records answer in another way than the checklist version asks: a product used fresh has no
+    storage to report; cells bought from a supplier were isolated by the supplier."""
+    fresh = [b["code"] for b in ctx.batches if b.get("used_fresh") is True and not b["aliquots"]]
+    if fresh:
+        ctx.markers.waive(STORAGE_ITEMS, fresh)
+    bought_lines = {
+        line["code"]
+        for line in ctx.lines.values()
+        if (ctx.donors.get(line["donor"]) or {}).get("supplier") and not line["isolation_method"]
+    }
+    bought = [b["code"] for b in ctx.batches if b["cell_line"] in bought_lines]
+    if bought:
+        ctx.markers.waive(("ie_isolation_method",), bought)
+
+
 def compose(snapshot: dict, completeness: dict) -> dict:
     """Headings and paragraphs in publication order, then the references cited."""
     products, mocks = _split(snapshot)
@@ -144,6 +163,7 @@ def compose(snapshot: dict, completeness: dict) -> dict:
         primings={priming["name"]: priming for priming in snapshot["primings"]},
     )
     ctx.markers.gaps = Gaps(snapshot, completeness)
+    _waive_answered(ctx)
     digest = fingerprint(snapshot, completeness)
     sections = []
     for section_id, heading in SECTIONS:

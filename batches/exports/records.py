@@ -506,30 +506,33 @@ def snapshot(*, batches: list[SecretomeBatch], study: Study | None = None) -> di
 
 
 def _signatures(batches: list[SecretomeBatch]) -> list[dict]:
-    """Electronic signatures on the batches and their QC results, as printed with the record (two queries)."""
+    """Electronic signatures on the batches and their QC results, as printed with the record (one query, and
+    one more for the content types the first time a process asks)."""
     from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
 
     from lims.signatures import Signature, signature_manifestation
 
     codes = {batch.pk: batch.code for batch in batches}
     results = {result.pk: (codes[batch.pk], str(result)) for batch in batches for result in batch.qc_results.all()}
-    wanted = [
-        (ContentType.objects.get_for_model(SecretomeBatch), codes, lambda pk: (codes[pk], f"batch {codes[pk]}")),
-        (
-            ContentType.objects.get_for_model(QCResult),
-            results,
-            lambda pk: (results[pk][0], f"QC result {results[pk][1]}"),
-        ),
-    ]
+    types = ContentType.objects.get_for_models(SecretomeBatch, QCResult)
+    batch_type, result_type = types[SecretomeBatch], types[QCResult]
+    wanted = Q(content_type=batch_type, object_id__in=list(codes))
+    if results:
+        wanted |= Q(content_type=result_type, object_id__in=list(results))
     rows = []
-    for content_type, ids, describe in wanted:
-        if not ids:
-            continue
-        for signature in Signature.objects.filter(content_type=content_type, object_id__in=list(ids)).order_by(
-            "signed_at", "pk"
-        ):
-            batch_code, record = describe(signature.object_id)
-            rows.append({"batch": batch_code, "record": record, "signature": signature_manifestation(signature)})
+    signatures = Signature.objects.filter(wanted).order_by("signed_at", "pk") if codes else []
+    by_kind: dict[int, list] = {batch_type.pk: [], result_type.pk: []}
+    for signature in signatures:
+        by_kind.setdefault(signature.content_type_id, []).append(signature)
+    for signature in by_kind[batch_type.pk]:
+        code = codes[signature.object_id]
+        rows.append({"batch": code, "record": f"batch {code}", "signature": signature_manifestation(signature)})
+    for signature in by_kind[result_type.pk]:
+        code, described = results[signature.object_id]
+        rows.append(
+            {"batch": code, "record": f"QC result {described}", "signature": signature_manifestation(signature)}
+        )
     return rows
 
 

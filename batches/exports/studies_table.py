@@ -143,7 +143,8 @@ def _route_volume(row: dict) -> str:
 
 
 def study_rows(snapshot: dict) -> list[dict]:
-    """One row per group of the study in the snapshot, in the order the groups were first administered."""
+    """One row per group of the study in the snapshot: the groups that were administered a batch, in the order
+    of the records, then the study's other groups (vehicle, sham) with what they received as far as recorded."""
     study = snapshot["study"]
     batches = {b["code"]: b for b in snapshot["batches"]}
     lines = {line["code"]: line for line in snapshot["cell_lines"]}
@@ -181,6 +182,20 @@ def study_rows(snapshot: dict) -> list[dict]:
                 "outcomes": _or_na(", ".join(outcomes)),
             }
         )
+    for group in study.get("groups") or []:
+        name = (group or {}).get("name")
+        if not name or name in by_group:
+            continue
+        role = v.GROUP_ROLE.get(group.get("role") or "", group.get("role") or "")
+        control = {key: NA for key, _heading in COLUMNS}
+        control.update(
+            study=study["title"],
+            group=name,
+            pain_model=_or_na(_pain_model(study)),
+            product=f"none ({role})" if role else NA,
+            outcomes=_or_na(", ".join(outcomes)),
+        )
+        rows.append(control)
     if not rows:
         empty = {key: NA for key, _heading in COLUMNS}
         empty.update(study=study["title"], pain_model=_or_na(_pain_model(study)), outcomes=_or_na(", ".join(outcomes)))

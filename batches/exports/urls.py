@@ -13,4 +13,5 @@ urlpatterns = [
     re_path(r"^batches/(?P<pk>[0-9]+)/rocrate/?$", views.BatchCrateView.as_view(), name="batch-rocrate"),
     re_path(r"^batches/(?P<pk>[0-9]+)/label/?$", views.BatchLabelView.as_view(), name="batch-label"),
     re_path(r"^exports/methods/?$", views.MethodsExportView.as_view(), name="methods"),
+    re_path(r"^exports/studies-table/?$", views.StudiesTableView.as_view(), name="studies-table"),
 ]

@@ -13,7 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
-from batches.exports import crate, label, methods
+from batches.exports import crate, label, methods, studies_table
 from batches.models import SecretomeBatch, Study
 from lims.api.scoping import scope_to_user_labs
 from protocols.selectors import protocol_versions_for_batch
@@ -54,10 +54,16 @@ def _crate_response(export: dict, batches: list[SecretomeBatch]) -> HttpResponse
     return _download(content, "application/zip", methods.filename(export, "rocrate.zip"))
 
 
-def _export_response(export: dict, fmt: str, batches: list[SecretomeBatch]) -> HttpResponse:
+def _author(request, *, study: Study | None = None, batches: list[SecretomeBatch] | None = None) -> str:
+    """The exporting user and the lab whose records are exported, as the DOCX author."""
+    lab = study.lab if study is not None else (batches[0].lab if batches else None)
+    return methods.author(user=request.user, lab=lab)
+
+
+def _export_response(export: dict, fmt: str, batches: list[SecretomeBatch], *, author: str = "") -> HttpResponse:
     if fmt == "rocrate":
         return _crate_response(export, batches)
-    rendered = methods.render(export, fmt)
+    rendered = methods.render(export, fmt, author=author)
     return _download(rendered.content, rendered.content_type, rendered.filename, inline=fmt != "docx")
 
 
@@ -94,9 +100,10 @@ class BatchMethodsView(ExportView):
     def get(self, request, pk: int):
         query = FormatQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        batch = get_object_or_404(readable_batches(request.user), pk=pk)
+        batch = get_object_or_404(readable_batches(request.user).select_related("lab"), pk=pk)
         export = methods.batches_methods_export(batch_ids=[batch.pk], scope=readable_batches(request.user))
-        return _export_response(export, query.validated_data["format"], [batch])
+        author = _author(request, batches=[batch])
+        return _export_response(export, query.validated_data["format"], [batch], author=author)
 
 
 @extend_schema(
@@ -115,12 +122,15 @@ class MethodsExportView(ExportView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         if "study" in data:
-            study = readable_studies(request.user).filter(pk=data["study"]).first()
+            study = readable_studies(request.user).select_related("lab").filter(pk=data["study"]).first()
             if study is None:
                 raise serializers.ValidationError({"study": [f"No study with id {data['study']} in your labs."]})
             export = methods.study_methods_export(study=study)
+            author = _author(request, study=study)
         else:
             export = methods.batches_methods_export(batch_ids=data["batches"], scope=readable_batches(request.user))
+            first = readable_batches(request.user).select_related("lab").filter(pk__in=data["batches"]).first()
+            author = _author(request, batches=[first] if first else [])
         batches = []
         if data["format"] == "rocrate":
             batches = list(
@@ -128,7 +138,7 @@ class MethodsExportView(ExportView):
                 .filter(code__in=export["subject"]["batches"])
                 .select_related("passage__cell_line", "priming")
             )
-        return _export_response(export, data["format"], batches)
+        return _export_response(export, data["format"], batches, author=author)
 
 
 @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY}, summary="RO-Crate (zip) of one batch")
@@ -156,3 +166,42 @@ class BatchLabelView(ExportView):
         if query.validated_data["format"] == "png":
             return _download(label.label_png(batch), "image/png", f"label-{batch.code}.png", inline=True)
         return _download(label.label_svg(batch), "image/svg+xml", f"label-{batch.code}.svg", inline=True)
+
+
+class StudiesTableRequest(serializers.Serializer):
+    studies = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        allow_empty=False,
+        help_text="Ids of studies in your labs; one row per study and group.",
+    )
+    format = serializers.ChoiceField(choices=studies_table.FORMATS, default="md")
+
+
+@extend_schema(
+    request=StudiesTableRequest,
+    responses={
+        (200, "text/markdown"): OpenApiTypes.STR,
+        (200, "text/csv"): OpenApiTypes.STR,
+        (200, DOCX): OpenApiTypes.BINARY,
+        (200, "application/json"): OpenApiTypes.OBJECT,
+    },
+    summary="Studies summary table",
+    description=(
+        "One row per study and group, as reviews tabulate preclinical studies: pain model (species), secretome "
+        "source (species, tissue), product type, processing and storage, treatment time after model induction and "
+        "schedule, dose, route and volume, outcome tests. A value that was not recorded reads N/A. A study id "
+        "outside your labs answers 400 naming `studies`."
+    ),
+)
+class StudiesTableView(ExportView):
+    def post(self, request):
+        body = StudiesTableRequest(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        scope = readable_studies(request.user)
+        first = scope.select_related("lab").filter(pk__in=data["studies"]).first()
+        author = methods.author(user=request.user, lab=first.lab if first else None)
+        content, content_type, filename = studies_table.studies_table(
+            study_ids=data["studies"], scope=scope, fmt=data["format"], author=author
+        )
+        return _download(content, content_type, filename, inline=data["format"] in {"md", "json"})

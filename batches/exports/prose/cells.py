@@ -507,14 +507,22 @@ def priming_phrase(priming: dict) -> str:
         parts.append(f"exposed to {t.join(agents)}{duration}")
         duration = ""
     if priming["o2_percent"] is not None:
-        device = f" in {v.HYPOXIA_DEVICE[priming['device']]}" if priming["device"] else ""
+        device_words = v.word(
+            v.HYPOXIA_DEVICE, priming["device"], priming.get("details") if priming["device"] == "other" else ""
+        )
+        device = f" in {device_words}" if device_words else ""
         parts.append(f"cultured at {t.quantity(priming['o2_percent'], '% O₂')}{duration}{device}")
         duration = ""
     if priming["three_d_system"]:
         parts.append(f"cultured in 3D ({priming['three_d_system'].rstrip('.')}){duration}")
         duration = ""
     if not parts:
-        parts.append(f"primed ({priming['name']}){duration}")
+        details = (priming.get("details") or "").strip().rstrip(".")
+        parts.append(
+            f"primed ({details[:1].lower() + details[1:] if details[1:2].islower() else details}){duration}"
+            if details
+            else f"primed ({priming['name']}){duration}"
+        )
     text = "cells were " + " and ".join(parts)
     if priming["washout"] is True:
         washes = priming["washes"]

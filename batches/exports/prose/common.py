@@ -172,6 +172,18 @@ class Markers:
                 texts.append(self._text(flag, todo))
         return " ".join(x for x in texts if x)
 
+    def waive(self, item_ids: Iterable[str], codes: Iterable[str]) -> None:
+        """Drop flags the records answer otherwise (storage items of a product used fresh): they are neither
+        printed nor counted, so no marker contradicts the statement that answers them."""
+        item_ids, codes = set(item_ids), set(codes)
+        for flags in (self.flags, self.quiet_flags):
+            for key in list(flags):
+                flag = flags[key]
+                if flag.item_id in item_ids:
+                    flag.codes = [c for c in flag.codes if c not in codes]
+                    if not flag.codes:
+                        del flags[key]
+
     def take_flag(self, item_id: str, codes: Iterable[str]) -> bool:
         """Whether the item is flagged for any of these batches and not yet placed; marks it placed."""
         wanted = set(codes) | {STUDY}

@@ -62,6 +62,14 @@ def prose_label(path: str, label: str) -> str:
     return text
 
 
+# Fields a recorded irregular schedule (Administration.schedule_days) makes meaningless.
+SCHEDULE_DAYS_SUPERSEDE = {"interval", "interval_unit", "n_doses", "day_after_induction"}
+
+
+def _superseded(row: dict, source: str, column: str) -> bool:
+    return source == "administration" and bool(row.get("schedule_days")) and column in SCHEDULE_DAYS_SUPERSEDE
+
+
 def _holds(condition, sources: dict) -> bool:
     """A requirement's `when` on the snapshot; conditions on row collections are taken to hold."""
     if condition is None or condition.op in {"true", "rows"}:
@@ -126,7 +134,8 @@ class Gaps:
         if item is None:
             return None
         fields = [r for r in item.requirements if r.kind == "field" and not r.advisory]
-        if not fields or len(fields) < len([r for r in item.requirements if not r.advisory]):
+        others = [r for r in item.requirements if r.kind != "field" and not r.advisory]
+        if not fields:
             return None
         labels: list[str] = []
         for code in codes:
@@ -136,10 +145,13 @@ class Gaps:
                         continue
                     source, column = requirement.path.split(".", 1)
                     row = sources.get(source)
-                    if row is None or column not in row:
+                    if row is None or column not in row or _superseded(row, source, column):
                         continue
                     if not is_present(row.get(column), requirement.absent):
                         label = prose_label(requirement.path, requirement.label)
                         if label not in labels:
                             labels.append(label)
+        if not labels and others:
+            # The fields are recorded; the gap is in rows (a control group, the priming agents): name those.
+            return [r.label.split(" (")[0] for r in others]
         return labels

@@ -28,8 +28,10 @@ def _medium_phrase(batch: dict) -> str:
         return f"serum-free {medium}" if medium else "serum-free medium"
     if batch["serum_free"] is False:
         serum = f"{t.quantity(batch['serum_percent'], '%')} (v/v) " if batch["serum_percent"] is not None else ""
-        depletion = v.EV_DEPLETION.get(batch["ev_depletion_method"], "") if batch["ev_depletion_method"] else ""
-        return f"{medium} with {serum}{depletion or 'serum'}"
+        depletion = v.word(v.EV_DEPLETION, batch["ev_depletion_method"], batch.get("ev_depletion_details"))
+        if batch["ev_depletion_method"] == "other" and depletion:
+            depletion = f"serum depleted of EVs by {depletion[:1].lower() + depletion[1:]}"
+        return f"{medium or 'medium'} with {serum}{depletion or 'serum'}"
     return medium
 
 
@@ -201,7 +203,10 @@ def step_phrase(step: dict) -> str:
         protectant = ""
         if step["lyoprotectant"] and step["lyoprotectant"] != "none":
             amount = f"{t.quantity(step['lyoprotectant_mm'], 'mM')} " if step["lyoprotectant_mm"] else ""
-            protectant = f" with {amount}{v.LYOPROTECTANT[step['lyoprotectant']]}"
+            name = v.word(
+                v.LYOPROTECTANT, step["lyoprotectant"], step["details"] if step["lyoprotectant"] == "other" else ""
+            )
+            protectant = f" with {amount}{name or 'a lyoprotectant'}"
         elif step["lyoprotectant"] == "none":
             protectant = " without lyoprotectant"
         extra = [f"cycle: {step['lyophilisation_cycle']}" if step["lyophilisation_cycle"] else ""]
@@ -212,7 +217,8 @@ def step_phrase(step: dict) -> str:
             volume = (
                 f"{t.quantity(step['reconstitution_volume_ml'], 'mL')} " if step["reconstitution_volume_ml"] else ""
             )
-            text += f", with reconstitution in {volume}{v.RECONSTITUTION[step['reconstitution']]}"
+            vehicle = v.word(v.RECONSTITUTION, step["reconstitution"], "") if step["reconstitution"] != "other" else ""
+            text += f", with reconstitution in {volume}{vehicle}" if vehicle else ", with reconstitution"
         return text
     if kind == "other":
         return step["details"].rstrip(".") if step["details"] else "a further step"
@@ -513,6 +519,9 @@ def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> 
     )
     values = []
     order = sorted(groups, key=lambda k: (ANALYTE_ORDER.get(k[0], 9), k[0].lower(), k[1], k[2]))
+    # Batches named once when every value is about the same ones: 'mode 118 nm and D50 131 nm (SB-2)'.
+    whiches = {ctx.which(c for c, _r in groups[key]) for key in order}
+    shared = whiches.pop() if len(order) > 1 and len(whiches) == 1 else ""
     for analyte, method, unit in order:
         rows = groups[(analyte, method, unit)]
         summary = t.summary([r["value"] for _c, r in rows], unit)
@@ -520,7 +529,8 @@ def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> 
         method_text = _by(_method(method, [r for _c, r in rows])) if len(methods) > 1 else ""
         references = sorted({r["reference_batch"] for _c, r in rows if r["reference_batch"]})
         reference = f", relative to reference batch {codes_text(references)}" if references else ""
-        values.append(f"{label}{summary}{method_text}{ctx.which(c for c, _r in rows)}{reference}")
+        which = "" if shared else ctx.which(c for c, _r in rows)
+        values.append(f"{label}{summary}{method_text}{which}{reference}")
     name = assay_words(assay, [r for _c, r in results])
     if assay == "potency":
         analytes = sorted({a for a, _m, _u in groups if a})
@@ -528,8 +538,8 @@ def _quantitative(ctx: Context, assay: str, results: list[tuple[str, dict]]) -> 
     if len(methods) == 1:
         name = f"{name}{_by(_method(methods[0], [r for _c, r in results]))}"
     if named:
-        return f"{name}: {t.join(values)}"
-    return f"{name} {_was(assay)} {t.join(values)}"
+        return f"{name}: {t.join(values)}{shared}"
+    return f"{name} {_was(assay)} {t.join(values)}{shared}"
 
 
 SIZE_ANALYTES = (("mode", "mean"), ("D10",), ("D50",), ("D90",))

@@ -157,7 +157,13 @@ def route_words(row: dict) -> str:
     route = row.get("route")
     if route == "other" or (not route and row.get("route_details")):
         details = (row.get("route_details") or "").strip().rstrip(".")
-        return f"by {details[0].lower() + details[1:]}" if details else "by another route"
+        if not details:
+            return "by another route"
+        details = details[0].lower() + details[1:] if details[1:2].islower() else details
+        first = details.split(" ", 1)[0].lower()
+        if first.endswith("ly") or first in {"into", "onto", "to", "at", "via", "by", "through", "in", "under"}:
+            return details
+        return f"by {details}"
     return v.ROUTE.get(route, route or "")
 
 
@@ -187,7 +193,9 @@ def _delivery(row: dict) -> str:
 
 def dose_amount(row: dict) -> str:
     value = t.finite(row.get("dose_value"))
-    unit = v.DOSE_UNIT.get(row.get("dose_unit") or "", row.get("dose_unit") or "")
+    unit = v.word(
+        v.DOSE_UNIT, row.get("dose_unit"), row.get("dose_unit_details") if row.get("dose_unit") == "other" else ""
+    )
     if value is None:
         return ""
     return t.quantity(value, unit) if unit else t.number(value)
@@ -288,6 +296,24 @@ def dose(ctx: Context) -> list[str]:
     return [" ".join(sentences)]
 
 
+def _outcome_gaps(m, outcomes: list[dict]) -> str:
+    """The outcome-measures marker naming what is missing: a primary outcome, a baseline, units or time points."""
+    if not m.take_flag("oa_outcome_measures", ["study"]):
+        return ""
+    if not outcomes:
+        return m.marker_for("oa_outcome_measures", ["study"], "outcome measures")
+    missing = []
+    if not any(row.get("is_primary") for row in outcomes):
+        missing.append("which outcome was primary")
+    if not any(row.get("baseline") for row in outcomes):
+        missing.append("a baseline measurement")
+    if any(not row.get("unit") for row in outcomes):
+        missing.append("units of the outcome tests")
+    if any(not row.get("time_points") for row in outcomes):
+        missing.append("time points of the outcome tests")
+    return m.marker_for("oa_outcome_measures", ["study"], t.join(missing)) if missing else ""
+
+
 def pain_model_words(study: dict) -> str:
     """The pain model in prose; an 'other' model in the words recorded with it."""
     value = study.get("pain_model")
@@ -344,9 +370,9 @@ def outcomes(ctx: Context) -> list[str]:
         if points:
             when.append(f"{_timepoints(list(points))} after induction")
         model.append(t.sentence(f"We assessed {t.join(names)} {' and '.join(when)}".rstrip()))
-    marker = m.take("oa_outcome_measures")
+    marker = _outcome_gaps(m, study["outcomes"])
     if marker:
-        model.append(t.sentence(f"Outcome measures: {marker}"))
+        model.append(t.sentence(f"Outcome measures: {marker}") if not measures else marker)
     if model:
         paragraphs.append(" ".join(model))
 

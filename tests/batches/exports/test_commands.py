@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 def _run(*args) -> str:
     out = io.StringIO()
     call_command(*args, stdout=out, stderr=io.StringIO())
-    return out.getvalue()
+    return out.getvalue().replace("\u00a0", " ")
 
 
 def test_export_methods_prints_the_markdown_of_a_batch(demo):

@@ -243,3 +243,54 @@ def test_two_values_of_1e308_in_one_assay_are_summarised_not_overflowed():
         result["value"], result["unit"], result["method"] = 1e308, "µg/mL", "bca"
     text = to_markdown(compose(records, GOLDEN["checklist"])).replace("\u00a0", " ")
     assert "1 × 10³⁰⁸ µg/mL" in text
+
+
+# "Other" choices and the details a lab writes with them: (collection, field, details field, details, printed).
+OTHER = [
+    ("donors", "tissue_source", "tissue_source_details", "Gingival connective tissue", True),
+    ("donors", "species", "species_details", "Goat", False),
+    ("cell_lines", "basal_medium", "basal_medium_details", "StemPro MSC SFM", True),
+    ("cell_lines", "supplement", "supplement_details", "UltraGRO-Advanced", True),
+    ("cell_lines", "antibiotics", "antibiotics_details", "Normocin", True),
+    ("cell_lines", "isolation_method", "isolation_details", "Mechanical dissociation", True),
+    ("passages", "vessel", "vessel_details", "HYPERFlask", True),
+    ("batches", "ev_depletion_method", "ev_depletion_details", "Tangential flow filtration", False),
+    ("aliquots", "container", "container_details", "Glass ampoules", True),
+    ("aliquots", "buffer", "buffer_details", "HEPES-buffered saline", True),
+    ("qc", "method", "method_details", "ExoView R100 kit", True),
+    ("qc", "assay", "assay_details", "Lipidomic profile", False),
+    ("study", "pain_model", "pain_model_details", "TMJ osteoarthritis (MIA)", True),
+    ("administrations", "route", "route_details", "Biomaterial implant at the sciatic nerve", True),
+    ("administrations", "vehicle", "vehicle_details", "Hyaluronic acid gel", True),
+    ("administrations", "dose_unit", "dose_unit_details", "mg lyophilisate per kg", False),
+    ("outcomes", "test", "test_details", "Burrowing behaviour", True),
+    ("primings", "device", "details", "A sealed hypoxia bag", False),
+    ("differentiation", "method", "method_details", "Von Kossa-like staining", False),
+    ("agents", "agent", "agent_details", "IL-1β", False),
+]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    chosen=st.sets(st.sampled_from(OTHER), min_size=1),
+    cleared=st.sets(st.sampled_from(OPTIONAL), max_size=12),
+    irregular=st.booleans(),
+)
+def test_other_choices_read_in_the_words_recorded_with_them(chosen, cleared, irregular):
+    records, checklist = _blanked(cleared)
+    for collection, field, details_field, details, _printed in chosen:
+        for row in rows(records, collection):
+            row[field], row[details_field] = "other", details
+    if irregular:
+        for row in rows(records, "administrations"):
+            row.update(schedule_days=[-1, 7, 11], n_doses=3, day_after_induction=-1, interval=None)
+    text = to_markdown(compose(records, checklist)).replace("\u00a0", " ")
+    _assert_reads_as_prose(records, text)
+    assert not re.search(r"\b(?:by|in|with|of) other\b|\(other\)|: other\b", text), re.search(r".{40}\bother\b", text)
+    lowered = text.lower()
+    for collection, field, _details_field, details, printed in chosen:
+        if printed and (collection, field, "") not in {(c, n, "") for c, n, _e in cleared}:
+            assert details.lower() in lowered, details
+    if irregular:
+        assert "on days −1, 7 and 11 relative to model induction" in text
+        assert "1 days" not in text

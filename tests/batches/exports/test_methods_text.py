@@ -8,7 +8,9 @@ import pytest
 from docx import Document
 
 from batches.exports import methods, renderers
+from batches.exports import typography as t
 from batches.exports.prose.common import SECTIONS
+from batches.exports.prose.fields import Gaps
 from batches.models import SecretomeBatch
 from tests import factories as f
 
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _study_markdown(study) -> str:
-    return methods.render(methods.study_methods_export(study=study), "md").content.decode()
+    return methods.render(methods.study_methods_export(study=study), "md").content.decode().replace("\u00a0", " ")
 
 
 def _batches_export(*batches) -> dict:
@@ -31,7 +33,7 @@ def test_a_study_with_batches_from_three_donors_reads_three_donors_with_sexes_an
 def test_sections_follow_the_publication_order(demo):
     export = methods.study_methods_export(study=demo)
     headings = [section["heading"] for section in export["document"]["sections"]]
-    expected = [heading for _id, heading in SECTIONS] + ["References"]
+    expected = [heading for _id, heading in SECTIONS] + ["References", "Record provenance"]
     assert headings == expected
 
 
@@ -44,28 +46,35 @@ def test_a_batch_export_leaves_out_dose_and_outcomes(demo_batch):
 
 def test_every_missing_required_item_is_marked_with_its_checklist_label(demo_batch):
     export = _batches_export(demo_batch("SB-25-003"))
-    text = renderers.to_markdown(export["document"])
+    text = renderers.to_markdown(export["document"]).replace("\u00a0", " ")
     flagged = export["checklist"]["batches"]["SB-25-003"]["flagged"]
     missing = [item for item in flagged if item["status"] == "missing"]
     assert any(item["item_id"] == "sp_conditioning_o2" for item in missing)
+    gaps = Gaps(export["records"], export["checklist"])
     for item in missing:
-        assert f"[not recorded: {item['label']}" in text, item["item_id"]
-    assert "[not recorded: conditioning O2 %]" in text
+        blank = gaps.blank(item["item_id"], ["SB-25-003"])
+        named = item["label"] if blank is None else t.join(blank)
+        assert f"[not recorded: {named}" in text, item["item_id"]
+    assert "[not recorded: conditioning O₂]" in text
 
 
 def test_a_marker_names_the_batches_when_only_some_of_them_miss_the_item(demo_batch):
     export = _batches_export(demo_batch("SB-25-001"), demo_batch("SB-25-003"))
-    text = renderers.to_markdown(export["document"])
-    assert "[not recorded: conditioning O2 % (SB-25-003)]" in text
+    text = renderers.to_markdown(export["document"]).replace("\u00a0", " ")
+    assert "[not recorded: conditioning O₂ (SB-25-003)]" in text
 
 
 def test_the_closing_sentence_gives_the_score_the_checklist_version_and_the_fingerprint(demo_batch):
     export = _batches_export(demo_batch("SB-25-003"))
-    closing = next(s for s in export["document"]["sections"] if s["id"] == "completeness")["paragraphs"][0]
+    sections = {s["id"]: s for s in export["document"]["sections"]}
+    closing = sections["completeness"]["paragraphs"][0]
     score = round(export["checklist"]["batches"]["SB-25-003"]["score"])
     assert f"scored {score} %" in closing
     assert export["checklist_version"] in closing
-    assert export["fingerprint"] in closing
+    # The fingerprint is provenance, not journal text: it closes the document in its own section.
+    assert export["fingerprint"] not in closing
+    assert export["document"]["sections"][-1]["id"] == "provenance"
+    assert export["fingerprint"] in sections["provenance"]["paragraphs"][-1]
     assert export["checklist_version"] == "secretome-minimal-v1"
 
 
@@ -80,7 +89,9 @@ def test_the_standards_followed_are_cited(demo):
 
 
 def test_it_uses_si_typography(demo_batch):
-    text = renderers.to_markdown(_batches_export(demo_batch("SB-25-001"), demo_batch("SB-25-002"))["document"])
+    text = renderers.to_markdown(_batches_export(demo_batch("SB-25-001"), demo_batch("SB-25-002"))["document"]).replace(
+        "\u00a0", " "
+    )
     assert "1.2 × 10⁷ cells" in text
     assert "−80 °C" in text
     assert "500 µL" in text
@@ -93,7 +104,7 @@ def test_each_distinct_priming_condition_is_described_once(lab):
     cytokine = f.PrimingConditionFactory(lab=lab, name="IFN-γ 25 ng/mL, 48 h", kind="cytokine", duration_h=48)
     f.PrimingAgentFactory(lab=lab, priming=cytokine)
     batches = [f.SecretomeBatchFactory(lab=lab, code=f"SB-P-{n}", priming=cytokine) for n in range(3)]
-    text = renderers.to_markdown(_batches_export(*batches)["document"])
+    text = renderers.to_markdown(_batches_export(*batches)["document"]).replace("\u00a0", " ")
     assert text.count("IFN-γ (25 ng/mL)") == 1
 
 
@@ -120,7 +131,7 @@ def test_a_changed_record_changes_the_text_and_the_fingerprint(demo, demo_batch)
     batch.save()
     after = methods.study_methods_export(study=demo)
     assert after["fingerprint"] != before["fingerprint"]
-    assert "72 h" in methods.render(after, "md").content.decode()
+    assert "72 h" in methods.render(after, "md").content.decode().replace("\u00a0", " ")
 
 
 def test_the_json_export_carries_fingerprint_checklist_version_records_and_no_database_ids(demo):
@@ -135,8 +146,8 @@ def test_the_json_export_carries_fingerprint_checklist_version_records_and_no_da
 def test_the_docx_holds_the_same_paragraphs_as_the_markdown(demo):
     export = methods.study_methods_export(study=demo)
     docx = Document(io.BytesIO(methods.render(export, "docx").content))
-    docx_paragraphs = [p.text for p in docx.paragraphs if p.text]
-    markdown = methods.render(export, "md").content.decode()
+    docx_paragraphs = [_scripted_text(p) for p in docx.paragraphs if p.text]
+    markdown = methods.render(export, "md").content.decode().replace("\u00a0", " ")
     markdown_paragraphs = [
         renderers.unescape_markdown(re.sub(r"^#+ ", "", block.strip()))
         for block in markdown.split("\n\n")
@@ -146,11 +157,36 @@ def test_the_docx_holds_the_same_paragraphs_as_the_markdown(demo):
     assert docx.paragraphs[0].style.name == "Heading 1"
 
 
+def _scripted_text(paragraph) -> str:
+    """A DOCX paragraph's text with superscript and subscript runs spelled as Unicode script digits again."""
+    sup = str.maketrans("0123456789−", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+    sub = str.maketrans("0123456789hs", "₀₁₂₃₄₅₆₇₈₉ₕₛ")
+    parts = []
+    for run in paragraph.runs:
+        text = run.text.replace("\u00a0", " ")
+        if run.font.superscript:
+            text = text.translate(sup)
+        elif run.font.subscript:
+            text = text.translate(sub)
+        parts.append(text)
+    return "".join(parts)
+
+
 def test_markers_are_highlighted_in_the_docx(demo_batch):
     export = _batches_export(demo_batch("SB-25-003"))
     docx = Document(io.BytesIO(methods.render(export, "docx").content))
-    highlighted = [run.text for p in docx.paragraphs for run in p.runs if run.font.highlight_color is not None]
-    assert "[not recorded: conditioning O2 %]" in highlighted
+    highlighted = []
+    for paragraph in docx.paragraphs:
+        run_of_marker = ""
+        for run in paragraph.runs:
+            if run.font.highlight_color is not None:
+                run_of_marker += run.text
+            elif run_of_marker:
+                highlighted.append(run_of_marker)
+                run_of_marker = ""
+        if run_of_marker:
+            highlighted.append(run_of_marker)
+    assert "[not recorded: conditioning O2]" in highlighted  # O₂ with a subscript run
 
 
 def test_recompose_rebuilds_the_same_document_from_the_json_alone(demo):

@@ -23,8 +23,10 @@ def test_the_methods_text_states_each_signature_on_the_batch_and_its_qc(lab, tec
     assert "signatures" not in unsigned["records"]
     qc_result_verify(result=result, actor=reviewer, password=PASSWORD)
     signed = _export(batch)
-    text = methods.render(signed, "md").content.decode()
-    assert "Electronic signatures on these records: QC result Total protein: 120 µg/mL: Verified by" in text
+    text = methods.render(signed, "md").content.decode().replace("\u00a0", " ")
+    provenance = text.split("## Record provenance", 1)[1]
+    assert "Electronic signatures on these records: QC result Total protein: 120 µg/mL: Verified by" in provenance
+    assert "Electronic signatures" not in text.split("## Record provenance", 1)[0]
     assert f"({reviewer.username}) on " in text and " UTC" in text
     assert signed["fingerprint"] != unsigned["fingerprint"]
     assert methods.recompose(signed) == signed["document"]  # the JSON alone renders the same text
