@@ -11,7 +11,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Lab)
 class LabAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "institution", "created_at")
+    list_display = ("name", "slug", "institution", "url", "created_at")
     search_fields = ("name", "slug", "institution")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]

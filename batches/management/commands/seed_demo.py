@@ -46,7 +46,12 @@ class Command(AuditedCommand):
 class DemoSeeder:
     def run(self) -> None:
         self.lab, _ = Lab.objects.get_or_create(
-            slug="demo-lab", defaults={"name": "Demo Lab", "institution": "Secretome LIMS demonstration"}
+            slug="demo-lab",
+            defaults={
+                "name": "Demo Lab",
+                "institution": "Secretome LIMS demonstration",
+                "url": "https://demo-lab.example.org/",
+            },
         )
         self.users = self._users()
         self.tech, self.pi = self.users["tech"], self.users["pi"]
