@@ -43,17 +43,23 @@ def to_markdown(document: dict) -> str:
     return "\n".join(lines)
 
 
+# Control characters have no printed form and no place in the document's XML: a record's text that holds one
+# (pasted from another program) still exports.
+XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def to_docx(document: dict) -> bytes:
     doc = Document()
     normal = doc.styles["Normal"]
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(11)
-    doc.core_properties.title = document["title"]
+    doc.core_properties.title = XML_INCOMPATIBLE.sub("", document["title"])
     doc.core_properties.identifier = document.get("fingerprint", "")
-    doc.add_heading(document["title"], level=1)
+    doc.add_heading(doc.core_properties.title, level=1)
     for section in document["sections"]:
         doc.add_heading(section["heading"], level=2)
         for text in section["paragraphs"]:
+            text = XML_INCOMPATIBLE.sub("", text)
             paragraph = doc.add_paragraph()
             position = 0
             for match in MARKER.finditer(text):

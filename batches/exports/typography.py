@@ -63,12 +63,9 @@ def _plain(value: float, decimals: int | None = None) -> str:
 
 
 def _split(value: float, significant: int = 3) -> tuple[float, int]:
-    exponent = math.floor(math.log10(abs(value)))
-    mantissa = round(value / 10**exponent, significant - 1)
-    if abs(mantissa) >= 10:
-        mantissa /= 10
-        exponent += 1
-    return mantissa, exponent
+    # Python's own scientific formatting rounds, and copes with values near the float limits (5e-324).
+    mantissa, exponent = f"{value:.{significant - 1}e}".split("e")
+    return float(mantissa), int(exponent)
 
 
 def scientific(value: float, significant: int = 3) -> str:
