@@ -38,7 +38,7 @@ class MembershipInline(admin.TabularInline):
 @admin.register(Lab)
 class LabAdmin(LimsAdmin):
     lab_field = "pk"
-    list_display = ("name", "slug", "institution", "created_at")
+    list_display = ("name", "slug", "institution", "url", "created_at")
     search_fields = ("name", "slug", "institution")
     inlines = [MembershipInline]
 

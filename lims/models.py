@@ -20,6 +20,7 @@ class Lab(models.Model):
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
     institution = models.CharField(max_length=200, blank=True)
+    url = models.URLField(blank=True, help_text="The lab's web page; exports name it as the publisher's address.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "lims.api.middleware.ApiErrorsAsJsonMiddleware",
     "lims.middleware.RejectNulBytesMiddleware",
     "lims.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -176,6 +177,11 @@ PGHISTORY_DEFAULT_TRACKERS = (
 PGHISTORY_APPEND_ONLY = True
 PGHISTORY_MIDDLEWARE_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
+# --- Exports: the licence exported RO-Crates release their data under (an SPDX identifier).
+LIMS_EXPORT_LICENSE = env_choice(
+    "LIMS_EXPORT_LICENSE", "CC-BY-4.0", ("CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC0-1.0")
+)
+
 # --- REST API
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -199,7 +205,8 @@ SPECTACULAR_SETTINGS = {
         "Batch tracking for MSC secretome (conditioned medium and extracellular vesicles). "
         "Authenticate with `POST /api/v1/auth/token/` and send `Authorization: Token <token>`. "
         "Every record belongs to a lab; you see the records of your labs only. Updates carry the `version` "
-        "you read; a stale one answers 409. Invalid input answers 400 with `{field: [messages]}`."
+        "you read; a stale one answers 409. Invalid input answers 400 with `{field: [messages]}`. "
+        f"Exported RO-Crates release their data under {LIMS_EXPORT_LICENSE} (setting `LIMS_EXPORT_LICENSE`)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

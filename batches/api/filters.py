@@ -21,7 +21,7 @@ from batches.models import (
     StorageLocation,
     Study,
 )
-from lims.api.filters import FloatFilter, IdFilter, LabFilterSet, date_filters
+from lims.api.filters import FloatFilter, IdFilter, IsoDateFilter, LabFilterSet, date_filters
 
 
 class DonorFilter(LabFilterSet):
@@ -137,7 +137,7 @@ class AliquotFilter(LabFilterSet):
 
 
 class QCSpecificationFilter(LabFilterSet):
-    effective_on = filters.DateFilter(field_name="effective_from", lookup_expr="lte", label="In force on this day")
+    effective_on = IsoDateFilter(field_name="effective_from", lookup_expr="lte", label="In force on this day")
 
     class Meta:
         model = QCSpecification

@@ -27,7 +27,7 @@ from batches.models import (
     StorageLocation,
     Study,
 )
-from lims.api.serializers import LabOwnedSerializer
+from lims.api.serializers import LabOwnedSerializer, StrictModelSerializer, StrictSerializer
 
 COMMON = ("id", "lab", "created_at", "created_by", "updated_at", "version")
 AUDIT_READ_ONLY = ("created_at", "created_by", "updated_at")
@@ -110,7 +110,7 @@ class PassageSerializer(LabOwnedSerializer):
         return cumulative_population_doublings(doublings)
 
 
-class PrimingAgentSerializer(serializers.ModelSerializer):
+class PrimingAgentSerializer(StrictModelSerializer):
     class Meta:
         model = PrimingAgent
         fields = ("id", "agent", "concentration", "concentration_unit", "exposure", "exposure_unit", "supplier")
@@ -253,7 +253,7 @@ class QCResultSerializer(LabOwnedSerializer):
         }
 
 
-class SignatureSerializer(serializers.Serializer):
+class SignatureSerializer(StrictSerializer):
     password = serializers.CharField(
         max_length=128,
         write_only=True,
@@ -272,11 +272,11 @@ class QCVerifySerializer(SignatureSerializer):
     )
 
 
-class ReasonSerializer(serializers.Serializer):
+class ReasonSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000, help_text="Why; kept in the audit trail.")
 
 
-class QCCorrectionSerializer(serializers.Serializer):
+class QCCorrectionSerializer(StrictSerializer):
     """The reason and the corrected values; fields not sent are copied from the verified result."""
 
     reason = serializers.CharField(max_length=2000, help_text="Why the verified result is corrected; kept with it.")
@@ -295,7 +295,7 @@ class SignedReasonSerializer(SignatureSerializer):
     reason = serializers.CharField(max_length=2000, help_text="Why; kept with the signature and in the audit trail.")
 
 
-class StudyGroupSerializer(serializers.Serializer):
+class StudyGroupSerializer(StrictSerializer):
     name = serializers.CharField(max_length=80)
     role = serializers.ChoiceField(choices=choices.GroupRole.choices)
 
@@ -334,6 +334,14 @@ class StudySerializer(LabOwnedSerializer):
         )
 
     def validate_groups(self, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        # A partial update makes nested fields optional, but a group is only ever written whole.
+        missing = {
+            str(index): {field: ["This field is required."] for field in ("name", "role") if field not in group}
+            for index, group in enumerate(groups)
+            if not {"name", "role"} <= group.keys()
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
         names = [group["name"] for group in groups]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
@@ -368,6 +376,7 @@ class AdministrationSerializer(LabOwnedSerializer):
 class OutcomeMeasureSerializer(LabOwnedSerializer):
     time_points = serializers.ListField(
         child=serializers.IntegerField(min_value=-3650, max_value=36500),
+        min_length=1,
         max_length=200,
         help_text="Days after induction, e.g. [0, 7, 14, 21].",
     )

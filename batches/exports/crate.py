@@ -2,15 +2,37 @@
 protocol versions they followed, described in ro-crate-metadata.json (JSON-LD)."""
 
 import io
+from pathlib import Path
 
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from rocrate.model.contextentity import ContextEntity
 from rocrate.rocrate import ROCrate
 
 from batches import choices
 from batches.exports.methods import render
+from batches.models import QCResult, SecretomeBatch
+from lims.models import Lab
 from protocols.models import ProtocolVersion
 
 RO_CRATE_VERSION = "1.1"
+RO_CRATE_CONTEXT = "https://w3id.org/ro/crate/1.1/context"
+# The context every crate names, as published with the RO-Crate 1.1 specification (CC0), so crates can be
+# checked where the network cannot be reached.
+RO_CRATE_CONTEXT_FILE = Path(__file__).parent / "jsonld" / "ro-crate-1.1-context.jsonld"
+# The licences an exported crate can carry (setting LIMS_EXPORT_LICENSE): SPDX identifier -> name, deed.
+LICENSES = {
+    "CC-BY-4.0": ("Creative Commons Attribution 4.0 International", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC-BY-SA-4.0": (
+        "Creative Commons Attribution Share Alike 4.0 International",
+        "https://creativecommons.org/licenses/by-sa/4.0/",
+    ),
+    "CC-BY-NC-4.0": (
+        "Creative Commons Attribution Non Commercial 4.0 International",
+        "https://creativecommons.org/licenses/by-nc/4.0/",
+    ),
+    "CC0-1.0": ("Creative Commons Zero v1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
+}
 BATCH_PROPERTIES = (
     ("product_type", "product type", ""),
     ("intended_use", "intended use", ""),
@@ -74,9 +96,69 @@ def _batch_entity(crate: ROCrate, batch: dict) -> ContextEntity:
         "name": f"Secretome batch {batch['code']}",
         "identifier": batch["code"],
         "category": choices.ProductType(batch["product_type"]).label,
-        "additionalProperty": [{"@id": entity.id} for entity in values + qc],
+        "additionalProperty": _reference(values + qc),
     }
     return crate.add(ContextEntity(crate, _batch_id(batch["code"]), properties=properties))
+
+
+def export_license() -> tuple[str, str, str]:
+    """The licence exported data is released under: SPDX identifier, name and deed URL."""
+    identifier = settings.LIMS_EXPORT_LICENSE
+    name, url = LICENSES[identifier]
+    return identifier, name, url
+
+
+def _license_entity(crate: ROCrate) -> ContextEntity:
+    identifier, name, url = export_license()
+    properties = {"@type": "CreativeWork", "name": name, "identifier": identifier, "url": url}
+    properties["description"] = f"The data and text in this crate are released under {identifier}."
+    return crate.add(ContextEntity(crate, url, properties=properties))
+
+
+def _exporting_lab(export: dict, protocol_versions: list[ProtocolVersion]) -> Lab:
+    """The lab whose batches the export describes (codes are unique per lab; the protocols break ties)."""
+    codes = set(export["subject"]["batches"])
+    holders: dict[int, set[str]] = {}
+    for lab_id, code in SecretomeBatch.objects.filter(code__in=codes).values_list("lab_id", "code"):
+        holders.setdefault(lab_id, set()).add(code)
+    candidates = sorted(lab_id for lab_id, held in holders.items() if held == codes)
+    followed = {version.lab_id for version in protocol_versions}
+    chosen = next((lab_id for lab_id in candidates if lab_id in followed), candidates[0])
+    return Lab.objects.get(pk=chosen)
+
+
+def _organization_entity(crate: ROCrate, lab: Lab) -> ContextEntity:
+    properties = {"@type": "Organization", "name": lab.name, "identifier": lab.slug}
+    if lab.url:
+        properties["url"] = lab.url
+    if lab.institution:
+        properties["description"] = f"{lab.name}, {lab.institution}"
+    return crate.add(ContextEntity(crate, f"#organization-{lab.slug}", properties=properties))
+
+
+def _people_entities(crate: ROCrate, lab: Lab, codes: list[str], organization: ContextEntity) -> list[ContextEntity]:
+    """The people who recorded the batches and their QC results, each once, by name."""
+    batches = SecretomeBatch.objects.filter(lab=lab, code__in=codes)
+    people: dict[int, AbstractBaseUser] = {}
+    for batch in batches.select_related("operator").exclude(operator=None):
+        people[batch.operator.pk] = batch.operator
+    for result in QCResult.objects.filter(batch__in=batches).select_related("performed_by"):
+        people[result.performed_by.pk] = result.performed_by
+    entities = []
+    for person in sorted(people.values(), key=lambda p: (p.last_name, p.first_name, p.get_username())):
+        properties = {
+            "@type": "Person",
+            "name": person.get_full_name() or person.get_username(),
+            "affiliation": {"@id": organization.id},
+        }
+        entities.append(crate.add(ContextEntity(crate, f"#person-{person.get_username()}", properties=properties)))
+    return entities
+
+
+def _reference(entities: list[ContextEntity]) -> dict | list[dict]:
+    """JSON-LD in compact form: one link alone, several as a list."""
+    links = [{"@id": entity.id} for entity in entities]
+    return links[0] if len(links) == 1 else links
 
 
 def build_crate(export: dict, *, protocol_versions: list[ProtocolVersion]) -> bytes:
@@ -95,6 +177,12 @@ def build_crate(export: dict, *, protocol_versions: list[ProtocolVersion]) -> by
         f"Checklist: {export['checklist_version']}."
     )
     crate.root_dataset["identifier"] = export["fingerprint"]
+    crate.root_dataset["license"] = {"@id": _license_entity(crate).id}
+    lab = _exporting_lab(export, protocol_versions)
+    organization = _organization_entity(crate, lab)
+    authors = _people_entities(crate, lab, subject["batches"], organization) or [organization]
+    crate.root_dataset["author"] = _reference(authors)
+    crate.root_dataset["publisher"] = {"@id": organization.id}
 
     batches = [_batch_entity(crate, batch) for batch in export["records"]["batches"]]
     protocols = []
@@ -113,7 +201,7 @@ def build_crate(export: dict, *, protocol_versions: list[ProtocolVersion]) -> by
                 },
             )
         )
-    mentions = [{"@id": entity.id} for entity in batches + protocols]
+    mentions = _reference(batches + protocols)
     formats = (
         ("md", "text/markdown", "Methods section (Markdown)"),
         ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "Methods section (DOCX)"),
@@ -125,7 +213,7 @@ def build_crate(export: dict, *, protocol_versions: list[ProtocolVersion]) -> by
         if fmt == "md":
             properties["text"] = rendered.content.decode()
         crate.add_file(io.BytesIO(rendered.content), dest_path=f"methods.{fmt}", properties=properties)
-    about = [{"@id": entity.id} for entity in batches]
+    about = batches
     if subject["study"]:
         study = crate.add(
             ContextEntity(
@@ -134,7 +222,7 @@ def build_crate(export: dict, *, protocol_versions: list[ProtocolVersion]) -> by
                 properties={
                     "@type": "CreativeWork",
                     "name": subject["study"],
-                    "about": about,
+                    "about": _reference(about),
                     "text": "\n\n".join(
                         p
                         for s in export["document"]["sections"]
@@ -144,6 +232,6 @@ def build_crate(export: dict, *, protocol_versions: list[ProtocolVersion]) -> by
                 },
             )
         )
-        about = [{"@id": study.id}, *about]
-    crate.root_dataset["about"] = about
+        about = [study, *about]
+    crate.root_dataset["about"] = _reference(about)
     return b"".join(crate.stream_zip())

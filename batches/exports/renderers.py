@@ -153,6 +153,11 @@ def to_markdown(document: dict) -> str:
     return "\n".join(lines)
 
 
+# Control characters have no printed form and no place in the document's XML: a record's text that holds one
+# (pasted from another program) still exports.
+XML_INCOMPATIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def to_docx(document: dict, *, author: str = "") -> bytes:
     doc = Document()
     apply_page_size(doc.sections[0])
@@ -160,15 +165,16 @@ def to_docx(document: dict, *, author: str = "") -> bytes:
     normal.font.name = "Times New Roman"
     normal.font.size = Pt(11)
     properties = doc.core_properties
-    properties.title = document["title"]
+    properties.title = XML_INCOMPATIBLE.sub("", document["title"])
     properties.identifier = document.get("fingerprint", "")
-    properties.author = author or "Secretome LIMS"
-    properties.last_modified_by = author or "Secretome LIMS"
+    properties.author = XML_INCOMPATIBLE.sub("", author) or "Secretome LIMS"
+    properties.last_modified_by = properties.author
     properties.comments = ""
-    doc.add_heading(document["title"], level=1)
+    doc.add_heading(properties.title, level=1)
     for section in document["sections"]:
         doc.add_heading(section["heading"], level=2)
         for text in section["paragraphs"]:
+            text = XML_INCOMPATIBLE.sub("", text)
             paragraph = doc.add_paragraph()
             position = 0
             for match in MARKER.finditer(text):

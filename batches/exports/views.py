@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from batches.exports import crate, label, methods, studies_table
 from batches.models import SecretomeBatch, Study
 from lims.api.scoping import scope_to_user_labs
+from lims.api.serializers import QuerySerializer, StrictSerializer
 from protocols.selectors import protocol_versions_for_batch
 
 EXPORT_FORMATS = (*methods.FORMATS, "rocrate")
@@ -67,11 +68,11 @@ def _export_response(export: dict, fmt: str, batches: list[SecretomeBatch], *, a
     return _download(rendered.content, rendered.content_type, rendered.filename, inline=fmt != "docx")
 
 
-class FormatQuery(serializers.Serializer):
+class FormatQuery(QuerySerializer):
     format = serializers.ChoiceField(choices=methods.FORMATS, default="md")
 
 
-class ExportRequest(serializers.Serializer):
+class ExportRequest(StrictSerializer):
     batches = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, allow_empty=False)
     study = serializers.IntegerField(min_value=1, required=False)
     format = serializers.ChoiceField(choices=EXPORT_FORMATS, default="md")
@@ -149,7 +150,7 @@ class BatchCrateView(ExportView):
         return _crate_response(export, [batch])
 
 
-class LabelQuery(serializers.Serializer):
+class LabelQuery(QuerySerializer):
     format = serializers.ChoiceField(choices=label.LABEL_FORMATS, default="svg")
 
 

@@ -1,5 +1,7 @@
 """Filter building blocks: typed, bounded query parameters, so no query string reaches the database unchecked."""
 
+import re
+
 from django import forms
 from django.db import models
 from django_filters import rest_framework as filters
@@ -52,13 +54,50 @@ class FloatFilter(filters.NumberFilter):
         return None
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+
+
+class IsoDateField(forms.DateField):
+    """A day written as the schema says (`2025-03-01`), not any of the locale formats Django also reads."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value and not ISO_DATE.fullmatch(value):
+            raise forms.ValidationError("Write the day as YYYY-MM-DD.", code="invalid")
+        return super().to_python(value)
+
+
+class IsoDateFilter(filters.DateFilter):
+    field_class = IsoDateField
+
+
 def date_filters(field: str, *, label: str) -> tuple[filters.DateFilter, filters.DateFilter]:
     """`<name>_after` / `<name>_before` (inclusive days) for a date or a timestamp field."""
     is_timestamp_lookup = "date__" if field.endswith("_at") else ""
     return (
-        filters.DateFilter(field_name=field, lookup_expr=f"{is_timestamp_lookup}gte", label=f"{label} on or after"),
-        filters.DateFilter(field_name=field, lookup_expr=f"{is_timestamp_lookup}lte", label=f"{label} on or before"),
+        IsoDateFilter(field_name=field, lookup_expr=f"{is_timestamp_lookup}gte", label=f"{label} on or after"),
+        IsoDateFilter(field_name=field, lookup_expr=f"{is_timestamp_lookup}lte", label=f"{label} on or before"),
     )
+
+
+BOOLEAN_VALUES = {"true", "false"}
+
+
+class StrictFilterForm(forms.Form):
+    """A query parameter that is present must hold a value of its type: an empty `?status=` or a
+    `?pooled=768` is a mistake to report (400 naming it), not a filter to drop silently."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field in self.fields.items():
+            is_text = isinstance(field, forms.CharField) and not isinstance(field, forms.ChoiceField)
+            if name not in self.data or is_text:
+                continue
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]
+            if any(value == "" for value in values):
+                self.add_error(name, "Give a value, or leave the parameter out.")
+            elif isinstance(field, forms.NullBooleanField) and any(v.lower() not in BOOLEAN_VALUES for v in values):
+                self.add_error(name, "Expected true or false.")
+        return cleaned
 
 
 class LabFilterSet(filters.FilterSet):
@@ -77,9 +116,14 @@ class LabFilterSet(filters.FilterSet):
         models.BigIntegerField: {"filter_class": IntFilter, "extra": lambda f: {"min_value": -BIGINT_MAX}},
         models.PositiveBigIntegerField: {"filter_class": IntFilter, "extra": lambda f: {"max_value": BIGINT_MAX}},
         models.FloatField: {"filter_class": FloatFilter},
+        models.DateField: {"filter_class": IsoDateFilter},
     }
 
     created_after, created_before = date_filters("created_at", label="Created")
+
+    def get_form_class(self):
+        fields = {name: filter_.field for name, filter_ in self.filters.items()}
+        return type(f"{type(self).__name__}Form", (StrictFilterForm,), fields)
 
 
 class LabFilterBackend(filters.DjangoFilterBackend):

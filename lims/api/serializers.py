@@ -3,10 +3,13 @@
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from django.db import models
 from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
 
+from lims.api.bounds import apply_bounds, model_field_bounds, model_field_pattern
+from lims.api.filters import ISO_DATE
 from lims.api.scoping import member_lab_ids
 from lims.models import Lab, Membership
 
@@ -85,7 +88,85 @@ class StorableJSONField(serializers.JSONField):
         return value
 
 
-class LabOwnedSerializer(serializers.ModelSerializer):
+NUMBER_FIELDS = (serializers.IntegerField, serializers.FloatField, serializers.DecimalField)
+
+
+def _json_type_error(field: serializers.Field, value: Any) -> str | None:
+    """What is wrong with a JSON value's type for this field (DRF itself would turn 0 into "0")."""
+    if value is None or field.read_only:
+        return None
+    if isinstance(field, serializers.BooleanField):
+        return None if isinstance(value, bool) else "Expected true or false."
+    if isinstance(field, serializers.IntegerField | serializers.PrimaryKeyRelatedField):
+        return None if isinstance(value, int) and not isinstance(value, bool) else "Expected a whole number."
+    if isinstance(field, serializers.FloatField):
+        return None if isinstance(value, int | float) and not isinstance(value, bool) else "Expected a number."
+    if isinstance(field, serializers.MultipleChoiceField):
+        return None if isinstance(value, list) else "Expected a list."
+    if isinstance(field, serializers.ChoiceField) and not all(isinstance(key, str) for key in field.choices):
+        return None
+    if isinstance(field, serializers.DateField) and not isinstance(field, serializers.DateTimeField):
+        return None if isinstance(value, str) and ISO_DATE.fullmatch(value) else "Write the day as YYYY-MM-DD."
+    if isinstance(field, serializers.CharField | serializers.ChoiceField):
+        return None if isinstance(value, str) else "Expected a string."
+    if isinstance(field, serializers.ListField | serializers.ManyRelatedField | serializers.ListSerializer):
+        return None if isinstance(value, list) else "Expected a list."
+    return None
+
+
+class JsonTypesMixin:
+    """Takes JSON values of the type the schema states: no 0 for a text, no "3" for a number."""
+
+    def to_internal_value(self, data):
+        if type(data) is dict:  # a parsed JSON body; form data and query strings are text by nature
+            errors = {}
+            for name, field in self.fields.items():
+                message = _json_type_error(field, data[name]) if name in data else None
+                if message:
+                    errors[name] = [message]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class StrictSerializer(JsonTypesMixin, serializers.Serializer):
+    """An input serializer for a JSON body (an action's reason, password or signature)."""
+
+
+class StrictModelSerializer(JsonTypesMixin, serializers.ModelSerializer):
+    """A ModelSerializer with JSON types as stated, and the numeric range (and the text pattern) of each model
+    field from the rules the database enforces (lims.api.bounds)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        model = self.Meta.model
+        for name, field in fields.items():
+            source = field.source or name  # fields are bound (source filled in) only after get_fields
+            if field.read_only or "." in source:
+                continue
+            if isinstance(field, NUMBER_FIELDS):
+                bounds = model_field_bounds(model, source)
+                if bounds is not None:
+                    apply_bounds(field, bounds)
+            elif isinstance(field, serializers.CharField):
+                pattern = model_field_pattern(model, source)
+                if pattern is not None:
+                    field.validators.append(RegexValidator(pattern[0], message=pattern[1]))
+        return fields
+
+
+class QuerySerializer(serializers.Serializer):
+    """Query parameters read with a serializer: a parameter that is present holds a value (`?format=` is a
+    mistake to report, where DRF would take it for the default)."""
+
+    def to_internal_value(self, data):
+        blank = [name for name in self.fields if name in data and data.get(name) == ""]
+        if blank:
+            raise serializers.ValidationError({name: ["Give a value, or leave the parameter out."] for name in blank})
+        return super().to_internal_value(data)
+
+
+class LabOwnedSerializer(StrictModelSerializer):
     """Base for every lab-owned record.
 
     `lab` may be omitted on create when the user belongs to one lab. Every foreign key must point to

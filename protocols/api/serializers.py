@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from batches.api.serializers import ReasonSerializer, SignatureSerializer
 from batches.models import SecretomeBatch
-from lims.api.serializers import LabOwnedSerializer
+from lims.api.serializers import LabOwnedSerializer, QuerySerializer, StrictSerializer
 from protocols.models import Deviation, ParameterType, Protocol, ProtocolParameter, ProtocolVersion, VersionStatus
 
 COMMON = ("id", "lab", "created_at", "created_by", "updated_at", "version")
@@ -85,11 +85,11 @@ class DeviationSerializer(LabOwnedSerializer):
         read_only_fields = fields
 
 
-class JustificationSerializer(serializers.Serializer):
+class JustificationSerializer(StrictSerializer):
     justification = serializers.CharField(max_length=5000, help_text="Why the value departed from the SOP.")
 
 
-class DiffQuerySerializer(serializers.Serializer):
+class DiffQuerySerializer(QuerySerializer):
     against = serializers.IntegerField(min_value=1, help_text="Id of the version to compare with.")
 
 

@@ -134,7 +134,7 @@ def test_an_id_that_cannot_exist_answers_404(api, technician, path):
     [{"page": "abc"}, {"page": 0}, {"page": 10**30}, {"page_size": -1}, {"page_size": "x"}, {"ordering": "password"}],
 )
 def test_odd_paging_and_ordering_never_break_the_list(api, technician, params):
-    assert api(technician).get("/api/v1/batches/", params).status_code in {200, 404}
+    assert api(technician).get("/api/v1/batches/", params).status_code in {200, 400, 404}
 
 
 def test_the_conflict_body_carries_the_current_version(api, lab, technician):

@@ -147,7 +147,12 @@ class DemoSeeder:
             former = history_model(Lab).objects.filter(slug="demo-lab").values("pgh_obj_id")
             lab = Lab.objects.filter(pk__in=former).order_by("pk").first()
         if lab is None:
-            lab = Lab.objects.create(slug="demo-lab", name="Demo Lab", institution="Secretome LIMS demonstration")
+            lab = Lab.objects.create(
+                slug="demo-lab",
+                name="Demo Lab",
+                institution="Secretome LIMS demonstration",
+                url="https://demo-lab.example.org/",
+            )
             self.created["labs"] += 1
         return lab
 
