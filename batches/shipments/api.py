@@ -60,6 +60,7 @@ class PartnerLabSerializer(serializers.ModelSerializer):
         model = PartnerLab
         fields = ("id", "lab", "partner", "partner_name", "sends_to", "receives_from", "note", "version", "created_at")
         read_only_fields = ("version", "created_at")
+        validators: list = []  # the service checks the pair against the resolved lab
 
 
 class ShipmentItemSerializer(serializers.ModelSerializer):
@@ -248,7 +249,9 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Scoped)
 
     serializer_class = ShipmentSerializer
     ordering = ("-created_at", "-id")
-    action_roles = {"sign_dispatch": REVIEW_ROLES}
+    # Receiving is the receiver's act: the object's lab (the sender) does not decide it, the service checks
+    # the role in the receiving lab (403) after _own has answered 404 to anyone outside both labs.
+    action_roles = {"sign_dispatch": REVIEW_ROLES, "receive": None, "refuse": None}
 
     def get_queryset(self):
         return selectors.shipment_list(lab_ids=request_lab_ids(self.request)).prefetch_related("items")
