@@ -8,6 +8,7 @@ from django.db import transaction
 
 from batches import models as m
 from batches.services.checklist import batch_check_many, study_check_many
+from batches.shipments.demo import seed_shipments_demo
 from lims.management.base import AuditedCommand
 from lims.models import Lab, Membership, Role
 from protocols.demo import seed_protocols
@@ -41,6 +42,7 @@ class Command(AuditedCommand):
         self.stdout.write("Sign in at http://127.0.0.1:8000/ (the Django admin is at /admin/) with:")
         for username, _first, _last, role in DEMO_USERS:
             self.stdout.write(f"  {username:<8} / {DEMO_PASSWORD}   ({Role(role).label})")
+        seed_shipments_demo(stdout=self.stdout)
 
 
 class DemoSeeder:
