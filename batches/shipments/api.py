@@ -187,6 +187,17 @@ class ReceivedAliquotSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AdministeredSerializer(serializers.Serializer):
+    administration = serializers.IntegerField()
+
+
+class CustodyEventSerializer(serializers.Serializer):
+    lab = serializers.CharField()
+    at = serializers.DateTimeField(allow_null=True)
+    event = serializers.CharField()
+    detail = serializers.CharField()
+
+
 class AdministerSerializer(serializers.Serializer):
     study = serializers.PrimaryKeyRelatedField(queryset=Study.objects.all())
     group = serializers.CharField(max_length=80)
@@ -225,6 +236,7 @@ class _Scoped(viewsets.GenericViewSet):
 class PartnerLabViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, _Scoped):
     """Partner labs: each lab declares whether it sends to and receives from a partner (lab admins)."""
 
+    queryset = PartnerLab.objects.all()
     serializer_class = PartnerLabSerializer
     write_roles = {Role.LAB_ADMIN}
     ordering = ("partner", "id")
@@ -247,6 +259,7 @@ class PartnerLabViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins
 class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Scoped):
     """Shipments this lab sent, and those sent to it (from dispatch on)."""
 
+    queryset = Shipment.objects.all()
     serializer_class = ShipmentSerializer
     ordering = ("-created_at", "-id")
     # Receiving is the receiver's act: the object's lab (the sender) does not decide it, the service checks
@@ -340,6 +353,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Scoped)
 class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Scoped):
     """Provenance snapshots: the producer's frozen record of each shipped batch (read-only)."""
 
+    queryset = ProvenanceSnapshot.objects.all()
     serializer_class = SnapshotSerializer
     ordering = ("-created_at", "-id")
 
@@ -350,6 +364,7 @@ class SnapshotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Scoped)
 class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Scoped):
     """Notices to a receiving lab that a batch it received was rejected, retired or corrected."""
 
+    queryset = ImpactNotice.objects.all()
     serializer_class = NoticeSerializer
     ordering = ("-created_at", "-id")
 
@@ -366,13 +381,21 @@ class NoticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Scoped):
 class ReceivedAliquotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, _Scoped):
     """Aliquots this lab received from partner labs, in its own storage."""
 
+    queryset = ReceivedAliquot.objects.all()
     serializer_class = ReceivedAliquotSerializer
     ordering = ("code", "id")
 
     def get_queryset(self):
         return selectors.received_aliquot_list(lab_ids=request_lab_ids(self.request))
 
-    @extend_schema(request=AdministerSerializer, responses={201: None})
+    @extend_schema(responses=CustodyEventSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def custody(self, request: Request, pk=None) -> Response:
+        """Custody across both labs: the producer's storage, the shipment, the receipt, then this lab's events."""
+        timeline = selectors.received_aliquot_custody(aliquot=self.get_object())
+        return Response(CustodyEventSerializer(timeline, many=True).data)
+
+    @extend_schema(request=AdministerSerializer, responses={201: AdministeredSerializer})
     @action(detail=True, methods=["post"])
     def administer(self, request: Request, pk=None) -> Response:
         aliquot = self.get_object()
@@ -397,10 +420,29 @@ class TraceSerializer(serializers.Serializer):
     notices = serializers.ListField(child=serializers.DictField())
 
 
+class OriginSerializer(serializers.Serializer):
+    administration_id = serializers.IntegerField()
+    study = serializers.CharField()
+    group_name = serializers.CharField()
+    lab = serializers.CharField()
+    batch = serializers.CharField()
+    batch_status = serializers.CharField()
+    passage_number = serializers.IntegerField()
+    cell_line = serializers.CharField()
+    donor = serializers.CharField()
+    species = serializers.CharField()
+    tissue_source = serializers.CharField()
+    producer = serializers.CharField()
+    aliquot = serializers.CharField(allow_null=True)
+    shipment = serializers.CharField(allow_null=True)
+    fingerprint = serializers.CharField(allow_null=True)
+
+
 class BatchTraceViewSet(_Scoped):
     """Traceability of a batch of your lab: everything downstream, in every lab (one query)."""
 
     queryset = SecretomeBatch.objects.all()
+    serializer_class = TraceSerializer
 
     def get_queryset(self):
         return SecretomeBatch.objects.filter(lab_id__in=request_lab_ids(self.request)).only("id", "lab_id")
@@ -431,8 +473,9 @@ class AdministrationOriginViewSet(_Scoped):
     """From an administration of your lab back to the donor, across a shipment where there was one."""
 
     queryset = Administration.objects.all()
+    serializer_class = OriginSerializer
 
-    @extend_schema(responses={200: None})
+    @extend_schema(responses=OriginSerializer)
     @action(detail=True, methods=["get"])
     def origin(self, request: Request, pk=None) -> Response:
         try:
@@ -442,4 +485,4 @@ class AdministrationOriginViewSet(_Scoped):
         origin = selectors.trace_upstream(administration_id=administration_id, lab_ids=request_lab_ids(request))
         if origin is None:
             raise NotFound()
-        return Response(origin)
+        return Response(OriginSerializer(origin).data)

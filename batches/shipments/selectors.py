@@ -285,3 +285,45 @@ def trace_upstream(*, administration_id: int, lab_ids: Iterable[int]) -> dict | 
             return None
         columns = [column.name for column in cursor.description]
     return dict(zip(columns, row, strict=True))
+
+
+def received_aliquot_custody(*, aliquot: ReceivedAliquot) -> list[dict]:
+    """The aliquot's custody across both labs, oldest first: what the producer's snapshot states (storage,
+    freeze–thaw count at packing), the shipment (packed, dispatched), the receipt, then the receiving
+    lab's own events. Three queries whatever the history length."""
+    item = aliquot.item
+    shipment = Shipment.objects.select_related("lab", "receiver", "receipt").get(pk=item.shipment_id)
+    shipped = next(
+        (row for row in aliquot.snapshot.content.get("records", {}).get("batches", [{}])[0].get("aliquots", [])
+         if row.get("code") == item.aliquot_code),
+        {},
+    )  # fmt: skip
+    timeline = [
+        {
+            "lab": shipment.lab.name,
+            "at": None,
+            "event": "stored",
+            "detail": f"{item.aliquot_code}: {shipped.get('state', item.state)}, "
+            f"{shipped.get('temperature_c', '—')} °C, {item.freeze_thaw_count} freeze–thaw cycle(s) at packing",
+        },
+        {
+            "lab": shipment.lab.name,
+            "at": shipment.sent_at,
+            "event": "dispatched",
+            "detail": f"{shipment.code}, {shipment.get_shipping_condition_display()}, {shipment.courier} "
+            f"{shipment.tracking_reference}".strip(),
+        },
+        {
+            "lab": shipment.receiver.name,
+            "at": shipment.receipt.received_at,
+            "event": "received" if aliquot.accepted else "rejected on receipt",
+            "detail": f"{shipment.receipt.get_condition_on_arrival_display()}, logger "
+            f"{shipment.receipt.logger_temperature_c if shipment.receipt.logger_temperature_c is not None else '—'} °C"
+            + ("" if aliquot.accepted else f"; {aliquot.rejection_reason}"),
+        },
+    ]
+    for event in aliquot.events.order_by("at", "pk"):
+        if event.kind in {"moved", "discarded"} and event.at == shipment.receipt.received_at:
+            continue
+        timeline.append({"lab": shipment.receiver.name, "at": event.at, "event": event.kind, "detail": event.note})
+    return timeline

@@ -195,3 +195,23 @@ def test_the_schema_documents_the_shipment_endpoints(api, technician):
         "/api/v1/impact-notices/{id}/acknowledge/",
     ):
         assert path in paths, path
+
+
+def test_a_received_aliquots_custody_continues_from_the_producers_storage_through_the_shipment(
+    partners, api, technician, reviewer, receiving_lab, receiver_tech, shipped_aliquots
+):
+    from batches.shipments.services import received_aliquot_thaw
+
+    shipment = _dispatched(api, technician, reviewer, receiving_lab, shipped_aliquots)
+    _receive(api, receiver_tech, shipment)
+    received = ReceivedAliquot.objects.order_by("code").first()
+    received_aliquot_thaw(aliquot=received, actor=receiver_tech)
+    timeline = api(receiver_tech).get(f"{API}/received-aliquots/{received.pk}/custody/").json()
+    assert [(row["lab"], row["event"]) for row in timeline] == [
+        ("Pain Lab", "stored"),
+        ("Pain Lab", "dispatched"),
+        ("Pain Pharmacology Lab", "received"),
+        ("Pain Pharmacology Lab", "thawed"),
+    ]
+    assert "-80.0 °C" in timeline[0]["detail"] and "-75.0 °C" in timeline[2]["detail"]
+    assert api(technician).get(f"{API}/received-aliquots/{received.pk}/custody/").status_code == 404
