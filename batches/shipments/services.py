@@ -609,6 +609,18 @@ def batch_event_recorded(*, event) -> None:
     snapshot_refresh(batch=event.batch, actor=event.actor, reason=reason, kind=kind)
 
 
+def qc_result_corrected(*, result) -> None:
+    """A verified QC result of a shipped batch was corrected: the receiving labs get the new record."""
+    if not ProvenanceSnapshot.objects.filter(batch_id=result.batch_id).exists():
+        return
+    from batches.models import QCResult
+
+    correction = QCResult.objects.filter(corrects=result).order_by("-pk").first()
+    reason = f"QC result {result} corrected" + (f": {correction.correction_reason}" if correction else "")
+    actor = correction.created_by if correction else None
+    snapshot_refresh(batch=result.batch, actor=actor, reason=reason[:300], kind=NoticeKind.SNAPSHOT_UPDATED)
+
+
 def impact_notice_acknowledge(*, notice: ImpactNotice, actor) -> ImpactNotice:
     """The receiving lab says it has read the notice; acknowledging twice keeps the first."""
     require_role(actor, notice.lab_id, WRITE_ROLES, "Acknowledging a notice")

@@ -146,3 +146,17 @@ def test_another_labs_donor_traces_to_nothing(partners, lab, other_lab):
     batch = f.SecretomeBatchFactory(lab=other_lab)
     trace = trace_downstream(root="donor", root_id=batch.passage.cell_line.donor_id, lab_ids=[lab.pk])
     assert trace.batches == [] and trace.shipments == [] and trace.administrations == []
+
+
+def test_a_corrected_qc_result_of_a_shipped_batch_gives_the_receiver_a_new_snapshot_version(
+    partners, lab, technician, reviewer, receiving_lab, receiver_tech
+):
+    from batches.services.qc import qc_result_correct
+
+    batch = _released(lab, technician, reviewer)
+    _ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, list(batch.aliquots.all()))
+    result = batch.qc_results.filter(assay="endotoxin").first() or batch.qc_results.first()
+    qc_result_correct(result=result, actor=technician, data={"raw_data": "corrected-plate.xlsx"}, reason="Wrong file")
+    notice = ImpactNotice.objects.get(lab=receiving_lab)
+    assert notice.kind == "snapshot_updated" and "Wrong file" in notice.message
+    assert snapshot_for_batch(batch_id=batch.pk, lab_id=receiving_lab.pk).snapshot_version == 2
