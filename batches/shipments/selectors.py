@@ -38,6 +38,18 @@ def notice_list(*, lab_ids: Iterable[int]) -> QuerySet[ImpactNotice]:
     return ImpactNotice.objects.filter(lab_id__in=list(lab_ids)).select_related("producer", "shipment", "snapshot")
 
 
+def open_notice_list(*, user) -> QuerySet[ImpactNotice]:
+    """Notices not yet acknowledged in the user's labs, for the dashboard (templates/shipments/_notices.html
+    reads them as `shipment_notices`)."""
+    from lims.api.scoping import member_lab_ids
+
+    return (
+        ImpactNotice.objects.filter(lab_id__in=member_lab_ids(user), acknowledged_at__isnull=True)
+        .select_related("producer", "shipment")
+        .order_by("-created_at")[:20]
+    )
+
+
 def received_aliquot_list(*, lab_ids: Iterable[int]) -> QuerySet[ReceivedAliquot]:
     return ReceivedAliquot.objects.filter(lab_id__in=list(lab_ids)).select_related(
         "receipt__shipment__lab", "snapshot", "location"

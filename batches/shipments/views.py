@@ -54,7 +54,7 @@ def shipment_list(request):
         {
             "outgoing": [s for s in shipments if s.lab_id in lab_ids],
             "incoming": [s for s in shipments if s.receiver_id in lab_ids],
-            "notices": selectors.notice_list(lab_ids=lab_ids).filter(acknowledged_at__isnull=True)[:50],
+            "shipment_notices": selectors.open_notice_list(user=request.user),
         },
     )
 

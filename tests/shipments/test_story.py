@@ -7,7 +7,7 @@ import pytest
 from batches.models import ImpactNotice, ProvenanceSnapshot, ReceivedAliquot
 from batches.services.corrections import batch_correct
 from batches.services.lifecycle import batch_release, batch_retire, batch_submit
-from batches.shipments.selectors import snapshot_for_batch, trace_downstream, trace_upstream
+from batches.shipments.selectors import snapshot_for_batch, snapshots_for_study, trace_downstream, trace_upstream
 from batches.shipments.services import (
     impact_notice_acknowledge,
     received_aliquot_administer,
@@ -88,6 +88,8 @@ def test_a_batch_travels_is_used_by_the_partner_and_its_late_failure_reaches_the
     assert ProvenanceSnapshot.objects.get(batch=batch, snapshot_version=1).content["status"] == "released"
     assert impact.notices[0]["lab"] == "Pain Pharmacology Lab" and impact.notices[0]["acknowledged_at"] is None
     assert snapshot_for_batch(batch_id=batch.pk, lab_id=receiving_lab.pk) == notice.snapshot
+    assert snapshots_for_study(study=study) == {batch.pk: notice.snapshot}
+    assert snapshot_for_batch(batch_id=batch.pk, lab_id=lab.pk) is None
     assert [message.to for message in mailoutbox] == [["rolf@example.org"]]
 
     acknowledged = impact_notice_acknowledge(notice=notice, actor=receiver_tech)
