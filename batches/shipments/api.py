@@ -29,7 +29,7 @@ from lims.api.parsers import SafeJSONParser
 from lims.api.permissions import LabRolePermission
 from lims.api.renderers import SafeJSONRenderer
 from lims.api.scoping import request_lab_ids
-from lims.api.serializers import LabField
+from lims.api.serializers import LabField, LabScopedRelatedField
 from lims.models import Lab, Role
 from lims.roles import REVIEW_ROLES, WRITE_ROLES
 
@@ -106,17 +106,11 @@ class ReceiveItemSerializer(serializers.Serializer):
     accepted = serializers.BooleanField()
     rejection_reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
     code = serializers.CharField(max_length=50, required=False, allow_blank=True, default="")
-    location = serializers.PrimaryKeyRelatedField(
+    location = LabScopedRelatedField(
         queryset=StorageLocation.objects.all(), required=False, allow_null=True, default=None
     )
     position = serializers.CharField(max_length=4, required=False, allow_blank=True, default="")
     temperature_c = serializers.FloatField(required=False, allow_null=True, default=None)
-
-    def validate_location(self, location):
-        request = self.context["request"]
-        if location is not None and location.lab_id not in request_lab_ids(request):
-            raise serializers.ValidationError("No storage location of your lab with this id.")
-        return location
 
 
 class ArrivalSerializer(serializers.Serializer):
@@ -199,7 +193,7 @@ class CustodyEventSerializer(serializers.Serializer):
 
 
 class AdministerSerializer(serializers.Serializer):
-    study = serializers.PrimaryKeyRelatedField(queryset=Study.objects.all())
+    study = LabScopedRelatedField(queryset=Study.objects.all())
     group = serializers.CharField(max_length=80)
     dose_value = serializers.FloatField()
     dose_unit = serializers.CharField(max_length=20)
@@ -208,11 +202,6 @@ class AdministerSerializer(serializers.Serializer):
     site = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     day_after_induction = serializers.IntegerField(required=False, allow_null=True, default=None)
     consumed = serializers.BooleanField(default=True, help_text="The aliquot is used up by this administration.")
-
-    def validate_study(self, study):
-        if study.lab_id not in request_lab_ids(self.context["request"]):
-            raise serializers.ValidationError("No study of your lab with this id.")
-        return study
 
 
 # --- ViewSets ------------------------------------------------------------------------------------

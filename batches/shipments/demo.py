@@ -1,4 +1,5 @@
-"""Demo: "Pain Pharmacology Lab" received two batches from the demo lab and used them in its own study.
+"""Demo: "Pain Pharmacology Lab" received two batches (SB-25-005, SB-25-006) from the demo lab and used
+them in its own study.
 
 Called at the end of `seed_demo`; idempotent (a second run finds the shipment and changes nothing). The
 shipment goes through the real services: packed by the demo technician, dispatch signed by the demo PI,
@@ -29,7 +30,7 @@ PARTNER_USERS = (
     ("pharm-admin", "Lea", "Brandt", Role.LAB_ADMIN),
 )
 SHIPMENT_CODE = "SH-25-001"
-SECOND_BATCH = "SB-25-005"
+PARTNER_BATCHES = (("SB-25-005", "2025-03-03T10:00:00", "E"), ("SB-25-006", "2025-03-04T10:00:00", "F"))
 
 
 def _moment(text: str) -> dt.datetime:
@@ -51,12 +52,13 @@ def _users(lab: Lab) -> dict:
     return users
 
 
-def _second_batch(producer: Lab, tech, pi) -> m.SecretomeBatch:
-    """A second released CM batch of the demo lab, made for the partner (same cells and priming as SB-25-001)."""
+def _partner_batch(producer: Lab, tech, pi, code: str, collected_at: str, row: str) -> m.SecretomeBatch:
+    """A released CM batch of the demo lab made for the partner (same cells, priming and SOPs as SB-25-001),
+    so that the demo lab's own records and exports stay as they were."""
     first = m.SecretomeBatch.objects.get(lab=producer, code="SB-25-001")
     batch, created = m.SecretomeBatch.objects.get_or_create(
         lab=producer,
-        code=SECOND_BATCH,
+        code=code,
         defaults={
             "created_by": tech,
             "passage": first.passage,
@@ -73,7 +75,7 @@ def _second_batch(producer: Lab, tech, pi) -> m.SecretomeBatch:
             "conditioning_o2_percent": first.conditioning_o2_percent,
             "harvest_viability_percent": 93,
             "harvest_viable_cells": 12_300_000,
-            "collected_at": _moment("2025-03-03T10:00:00"),
+            "collected_at": _moment(collected_at),
             "final_volume_ml": 27,
             "mock_control": first.mock_control,
             "operator": tech,
@@ -101,14 +103,14 @@ def _second_batch(producer: Lab, tech, pi) -> m.SecretomeBatch:
             lab=producer,
             created_by=tech,
             batch=batch,
-            code=f"{SECOND_BATCH}-A{index:02d}",
+            code=f"{code}-A{index:02d}",
             volume_ul=500,
             container="cryovial",
             buffer="as_collected",
             state="frozen",
             temperature_c=-80,
             location=box,
-            position=f"E{index}",
+            position=f"{row}{index}",
             stored_at=batch.collected_at,
             protocol_version=storage_sop,
         )
@@ -156,8 +158,8 @@ def _study(lab: Lab, tech) -> m.Study:
             "design": "Randomised, blinded, vehicle-controlled; two CM batches from the Demo Lab.",
             "groups": [
                 {"name": "Vehicle", "role": "vehicle"},
-                {"name": "CM SB-25-001", "role": "treatment"},
                 {"name": "CM SB-25-005", "role": "treatment"},
+                {"name": "CM SB-25-006", "role": "treatment"},
             ],
             "experimental_unit": "animal",
             "n_per_group": 8,
@@ -187,8 +189,8 @@ def seed_shipments_demo(*, stdout=None) -> None:
             _partners(producer, receiver, users["pharm-admin"])
         if not m.Shipment.objects.filter(lab=producer, code=SHIPMENT_CODE).exists():
             with audit_context(actor=tech):
-                second = _second_batch(producer, tech, pi)
-            codes = ["SB-25-001-A05", "SB-25-001-A06", f"{second.code}-A01", f"{second.code}-A02"]
+                batches = [_partner_batch(producer, tech, pi, *spec) for spec in PARTNER_BATCHES]
+            codes = [f"{batch.code}-A{index:02d}" for batch in batches for index in (1, 2)]
             aliquots = list(m.Aliquot.objects.filter(lab=producer, code__in=codes).order_by("code"))
             shipment = shipment_create(
                 lab=producer,
@@ -218,7 +220,7 @@ def seed_shipments_demo(*, stdout=None) -> None:
             )
             study = _study(receiver, partner_tech)
             received = {row.code: row for row in m.ReceivedAliquot.objects.filter(lab=receiver)}
-            for code, group in (("SB-25-001-A05", "CM SB-25-001"), (f"{second.code}-A01", "CM SB-25-005")):
+            for code, group in (("SB-25-005-A01", "CM SB-25-005"), ("SB-25-006-A01", "CM SB-25-006")):
                 thawed = received_aliquot_thaw(
                     aliquot=received[code], actor=partner_tech, at=_moment("2025-03-20T08:00:00")
                 )

@@ -262,21 +262,6 @@ def shipment_dispatch(*, shipment: Shipment, actor, password: str, request=None)
         return locked
 
 
-def shipment_cancel(*, shipment: Shipment, actor) -> Shipment:
-    """Unpack a shipment that was not dispatched: its aliquots are available again."""
-    require_role(actor, shipment.lab_id, WRITE_ROLES, "Unpacking a shipment")
-    with transaction.atomic(), audit_context(actor=actor):
-        locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
-        if locked.status != ShipmentStatus.PACKED:
-            _refuse("status", f"Shipment {locked.code} was dispatched; it cannot be unpacked.")
-        ids = list(locked.items.values_list("aliquot_id", flat=True))
-        Aliquot.objects.filter(pk__in=ids, status=AliquotStatus.RESERVED).update(status=AliquotStatus.AVAILABLE)
-        locked.status = ShipmentStatus.REFUSED
-        locked.notes = (locked.notes + "\nUnpacked before dispatch.").strip()
-        locked.save(update_fields=["status", "notes", "updated_at"])
-        return locked
-
-
 # --- Receipt -------------------------------------------------------------------------------------
 
 

@@ -215,3 +215,16 @@ def test_a_received_aliquots_custody_continues_from_the_producers_storage_throug
     ]
     assert "-80.0 °C" in timeline[0]["detail"] and "-75.0 °C" in timeline[2]["detail"]
     assert api(technician).get(f"{API}/received-aliquots/{received.pk}/custody/").status_code == 404
+
+
+def test_a_box_of_the_producer_is_not_a_box_the_receiver_can_name(
+    partners, api, lab, technician, reviewer, receiving_lab, receiver_tech, shipped_aliquots
+):
+    shipment = _dispatched(api, technician, reviewer, receiving_lab, shipped_aliquots)
+    producer_box = f.StorageLocationFactory(lab=lab)
+    items = [{"item": item["id"], "accepted": True, "location": producer_box.pk} for item in shipment["items"]]
+    response = api(receiver_tech).post(
+        f"{API}/shipments/{shipment['id']}/receive/", {"condition_on_arrival": "intact", "items": items}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["items.0.location"] == [f"No record with id {producer_box.pk} in your labs."]

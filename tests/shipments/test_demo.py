@@ -18,10 +18,10 @@ def test_the_partner_lab_received_two_demo_batches_and_used_them_in_its_own_stud
         "Pain Pharmacology Lab",
         "received",
     )
-    assert sorted(m.ProvenanceSnapshot.objects.values_list("batch_code", flat=True)) == ["SB-25-001", "SB-25-005"]
+    assert sorted(m.ProvenanceSnapshot.objects.values_list("batch_code", flat=True)) == ["SB-25-005", "SB-25-006"]
     study = m.Study.objects.get(lab=shipment.receiver)
     used = study.administrations.filter(received_aliquot__isnull=False)
-    assert sorted(used.values_list("batch__code", flat=True)) == ["SB-25-001", "SB-25-005"]
+    assert sorted(used.values_list("batch__code", flat=True)) == ["SB-25-005", "SB-25-006"]
     assert {a.freeze_thaw_count for a in m.ReceivedAliquot.objects.filter(status="consumed")} == {1}
     trace = trace_downstream(root="batch", root_id=used.first().batch_id, lab_ids=[shipment.lab_id])
     assert "Pain Pharmacology Lab" in trace.labs and study.title in [use.study for use in trace.studies]
