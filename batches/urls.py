@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from batches.views import batches, jobs, records, review, storage, studies, trends
 
@@ -24,6 +24,7 @@ urlpatterns = [
     path("storage/", storage.storage_browser, name="storage"),
     path("storage/box/<int:pk>/", storage.storage_box, name="storage-box"),
     path("labels/", storage.aliquot_labels, name="labels"),
+    path("shipments/", include("batches.shipments.urls")),
     path("records/<slug:kind>/", records.record_list, name="record-list"),
     path("records/<slug:kind>/new/", records.record_create_view, name="record-create"),
     path("records/<slug:kind>/<int:pk>/", records.record_edit_view, name="record-edit"),

@@ -1,6 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from batches.api import views
+from batches.shipments import api as shipments_api
 
 router = SimpleRouter()
 router.register("donors", views.DonorViewSet, basename="donor")
@@ -19,3 +20,10 @@ router.register("studies", views.StudyViewSet, basename="study")
 router.register("administrations", views.AdministrationViewSet, basename="administration")
 router.register("outcome-measures", views.OutcomeMeasureViewSet, basename="outcome-measure")
 router.register("checklist-reports", views.ChecklistReportViewSet, basename="checklist-report")
+router.register("batches", shipments_api.BatchTraceViewSet, basename="batch-trace")
+router.register("administrations", shipments_api.AdministrationOriginViewSet, basename="administration-origin")
+router.register("partner-labs", shipments_api.PartnerLabViewSet, basename="partner-lab")
+router.register("shipments", shipments_api.ShipmentViewSet, basename="shipment")
+router.register("provenance-snapshots", shipments_api.SnapshotViewSet, basename="provenance-snapshot")
+router.register("impact-notices", shipments_api.NoticeViewSet, basename="impact-notice")
+router.register("received-aliquots", shipments_api.ReceivedAliquotViewSet, basename="received-aliquot")

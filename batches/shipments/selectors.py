@@ -38,6 +38,18 @@ def notice_list(*, lab_ids: Iterable[int]) -> QuerySet[ImpactNotice]:
     return ImpactNotice.objects.filter(lab_id__in=list(lab_ids)).select_related("producer", "shipment", "snapshot")
 
 
+def open_notice_list(*, user) -> QuerySet[ImpactNotice]:
+    """Notices not yet acknowledged in the user's labs, for the dashboard (templates/shipments/_notices.html
+    reads them as `shipment_notices`)."""
+    from lims.api.scoping import member_lab_ids
+
+    return (
+        ImpactNotice.objects.filter(lab_id__in=member_lab_ids(user), acknowledged_at__isnull=True)
+        .select_related("producer", "shipment")
+        .order_by("-created_at")[:20]
+    )
+
+
 def received_aliquot_list(*, lab_ids: Iterable[int]) -> QuerySet[ReceivedAliquot]:
     return ReceivedAliquot.objects.filter(lab_id__in=list(lab_ids)).select_related(
         "receipt__shipment__lab", "snapshot", "location"
@@ -285,3 +297,45 @@ def trace_upstream(*, administration_id: int, lab_ids: Iterable[int]) -> dict | 
             return None
         columns = [column.name for column in cursor.description]
     return dict(zip(columns, row, strict=True))
+
+
+def received_aliquot_custody(*, aliquot: ReceivedAliquot) -> list[dict]:
+    """The aliquot's custody across both labs, oldest first: what the producer's snapshot states (storage,
+    freeze–thaw count at packing), the shipment (packed, dispatched), the receipt, then the receiving
+    lab's own events. Three queries whatever the history length."""
+    item = aliquot.item
+    shipment = Shipment.objects.select_related("lab", "receiver", "receipt").get(pk=item.shipment_id)
+    shipped = next(
+        (row for row in aliquot.snapshot.content.get("records", {}).get("batches", [{}])[0].get("aliquots", [])
+         if row.get("code") == item.aliquot_code),
+        {},
+    )  # fmt: skip
+    timeline = [
+        {
+            "lab": shipment.lab.name,
+            "at": None,
+            "event": "stored",
+            "detail": f"{item.aliquot_code}: {shipped.get('state', item.state)}, "
+            f"{shipped.get('temperature_c', '—')} °C, {item.freeze_thaw_count} freeze–thaw cycle(s) at packing",
+        },
+        {
+            "lab": shipment.lab.name,
+            "at": shipment.sent_at,
+            "event": "dispatched",
+            "detail": f"{shipment.code}, {shipment.get_shipping_condition_display()}, {shipment.courier} "
+            f"{shipment.tracking_reference}".strip(),
+        },
+        {
+            "lab": shipment.receiver.name,
+            "at": shipment.receipt.received_at,
+            "event": "received" if aliquot.accepted else "rejected on receipt",
+            "detail": f"{shipment.receipt.get_condition_on_arrival_display()}, logger "
+            f"{shipment.receipt.logger_temperature_c if shipment.receipt.logger_temperature_c is not None else '—'} °C"
+            + ("" if aliquot.accepted else f"; {aliquot.rejection_reason}"),
+        },
+    ]
+    for event in aliquot.events.order_by("at", "pk"):
+        if event.kind in {"moved", "discarded"} and event.at == shipment.receipt.received_at:
+            continue
+        timeline.append({"lab": shipment.receiver.name, "at": event.at, "event": event.kind, "detail": event.note})
+    return timeline

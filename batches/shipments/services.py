@@ -262,21 +262,6 @@ def shipment_dispatch(*, shipment: Shipment, actor, password: str, request=None)
         return locked
 
 
-def shipment_cancel(*, shipment: Shipment, actor) -> Shipment:
-    """Unpack a shipment that was not dispatched: its aliquots are available again."""
-    require_role(actor, shipment.lab_id, WRITE_ROLES, "Unpacking a shipment")
-    with transaction.atomic(), audit_context(actor=actor):
-        locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
-        if locked.status != ShipmentStatus.PACKED:
-            _refuse("status", f"Shipment {locked.code} was dispatched; it cannot be unpacked.")
-        ids = list(locked.items.values_list("aliquot_id", flat=True))
-        Aliquot.objects.filter(pk__in=ids, status=AliquotStatus.RESERVED).update(status=AliquotStatus.AVAILABLE)
-        locked.status = ShipmentStatus.REFUSED
-        locked.notes = (locked.notes + "\nUnpacked before dispatch.").strip()
-        locked.save(update_fields=["status", "notes", "updated_at"])
-        return locked
-
-
 # --- Receipt -------------------------------------------------------------------------------------
 
 
@@ -607,6 +592,18 @@ def batch_event_recorded(*, event) -> None:
         return
     reason = str((event.data or {}).get("reason") or "")
     snapshot_refresh(batch=event.batch, actor=event.actor, reason=reason, kind=kind)
+
+
+def qc_result_corrected(*, result) -> None:
+    """A verified QC result of a shipped batch was corrected: the receiving labs get the new record."""
+    if not ProvenanceSnapshot.objects.filter(batch_id=result.batch_id).exists():
+        return
+    from batches.models import QCResult
+
+    correction = QCResult.objects.filter(corrects=result).order_by("-pk").first()
+    reason = f"QC result {result} corrected" + (f": {correction.correction_reason}" if correction else "")
+    actor = correction.created_by if correction else None
+    snapshot_refresh(batch=result.batch, actor=actor, reason=reason[:300], kind=NoticeKind.SNAPSHOT_UPDATED)
 
 
 def impact_notice_acknowledge(*, notice: ImpactNotice, actor) -> ImpactNotice:

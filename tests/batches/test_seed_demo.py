@@ -97,7 +97,7 @@ def test_seed_demo_holds_a_realistic_set_of_records():
     assert m.ProcessingStep.objects.filter(kind="ultracentrifugation", k_factor__isnull=False).exists()
     assert m.Aliquot.objects.filter(location__parent__parent__kind="freezer").count() >= 10
     assert m.QCResult.objects.filter(outcome="fail").count() == 1
-    study = m.Study.objects.get()
+    study = m.Study.objects.get(lab__slug="demo-lab")
     assert study.administrations.count() >= 2 and study.outcome_measures.filter(is_primary=True).count() == 1
     # Every demo record that follows an SOP pins its version from the moment it is created.
     assert not m.SecretomeBatch.objects.filter(protocol_version__isnull=True).exists()

@@ -19,6 +19,7 @@ from django.db.models import Q
 
 from batches import models as m
 from batches.services.checklist import batch_check_many, study_check_many
+from batches.shipments.demo import seed_shipments_demo
 from lims.audit import history_model
 from lims.management.base import AuditedCommand
 from lims.models import Lab, Membership, Role
@@ -68,6 +69,7 @@ class Command(AuditedCommand):
         for username, _first, _last, role in DEMO_USERS:
             where = " — also the Django admin at /admin/" if role == Role.LAB_ADMIN else ""
             self.stdout.write(f"  {username:<8} / {DEMO_PASSWORD}   ({Role(role).label}{where})")
+        seed_shipments_demo(stdout=self.stdout)
 
 
 class DemoSeeder:
