@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, models, transaction
 
 from batches.choices import QCStatus
 from batches.imports import values
@@ -395,8 +395,12 @@ class RowWriter:
             self._explain(section, row, label, error)
         except (PermissionDenied, Conflict) as error:
             self._problem(row, section.key_column(), f"{section.title} {label}: {error}")
-        except IntegrityError as error:
-            self._problem(row, section.key_column(), f"{section.title} {label}: the database refused it ({error}).")
+        except DatabaseError as error:
+            # The service's savepoint was rolled back; the import's transaction goes on to the next row.
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            self._problem(
+                row, section.key_column(), f"{section.title} {label}: the database refused it ({first_line})."
+            )
         return _FAILED
 
     def _column_of(self, section: Section, name: str) -> Column:

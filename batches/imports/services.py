@@ -1,6 +1,7 @@
 """Starting an import, running it (inline or on a worker) and giving back its files."""
 
 import hashlib
+import logging
 from typing import Any
 
 import psycopg
@@ -17,6 +18,8 @@ from batches.models import ImportRun, ImportStatus
 from lims.database import settings_conninfo
 from lims.models import Lab
 from lims.roles import WRITE_ROLES, require_role
+
+logger = logging.getLogger(__name__)
 
 
 def _table(run: ImportRun):
@@ -133,6 +136,11 @@ def import_execute(*, run_id, table=None, watched: bool = False) -> ImportStatus
             {"errors": [{"row": 0, "column": "", "heading": "", "message": str(error)}]},
             ImportStatus.FAILED,
         )
+    except Exception as error:
+        # Nothing was kept (the transaction rolled back); say so on the run rather than leave it "running".
+        message = f"The import stopped unexpectedly ({type(error).__name__}); nothing was saved."
+        logger.exception("import %s stopped unexpectedly", run_id)
+        result, status = {"errors": [{"row": 0, "column": "", "heading": "", "message": message}]}, ImportStatus.FAILED
     finally:
         if progress is not None:
             progress.close()

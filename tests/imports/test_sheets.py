@@ -167,3 +167,24 @@ def test_the_csv_template_is_the_heading_row_in_utf8_with_bom():
         "Number of donors,Supplier,Catalogue number,Lot,Ethics approval reference,Consent obtained,"
         "Genetically modified,Modification details"
     ]
+
+
+def test_a_number_too_large_for_the_database_is_a_cell_error_not_a_crash(lab, technician):
+    run = _import(
+        lab,
+        technician,
+        "passages",
+        "Cell line code,Number,Cells seeded (cells)\nCL-1,3,100000000000000000000000\n",
+    )
+
+    assert run.status == m.ImportStatus.FAILED
+    assert [(e["row"], e["heading"]) for e in run.errors] == [(2, "Cell line code")]
+    f.CellLineFactory(lab=lab, code="CL-1")
+    run = _import(
+        lab,
+        technician,
+        "passages",
+        "Cell line code,Number,Cells seeded (cells)\nCL-1,3,100000000000000000000000\n",
+    )
+    assert [(e["row"], e["column"], e["heading"]) for e in run.errors] == [(2, "C", "Cells seeded (cells)")]
+    assert "less than or equal to" in run.errors[0]["message"]
