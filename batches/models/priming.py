@@ -61,9 +61,7 @@ class PrimingAgent(LabOwnedModel):
     class Meta(LabOwnedModel.Meta):
         ordering = ["priming", "agent"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["priming", "agent"], condition=~Q(agent="other"), name="primingagent_once_per_condition"
-            ),
+            models.UniqueConstraint(fields=["priming", "agent"], name="primingagent_once_per_condition"),
             c.in_choices("primingagent", "agent", choices.PrimingAgentName),
             c.in_choices("primingagent", "concentration_unit", choices.ConcentrationUnit, blank=True),
             c.in_choices("primingagent", "exposure_unit", choices.TimeUnit, blank=True),

@@ -185,7 +185,8 @@ class ProcessingStep(LabOwnedModel):
     reconstitution_volume_ml = models.FloatField(null=True, blank=True, help_text="Reconstitution volume, mL.")
     details = models.TextField(
         blank=True,
-        help_text="Device, column, kit and lot — what the fields do not hold (an 'other' kind, lyoprotectant or vehicle).",
+        help_text="Device, column, kit and lot — what the fields do not hold "
+        "(an 'other' kind, lyoprotectant or vehicle).",
     )
     protocol_version = models.ForeignKey(
         "protocols.ProtocolVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

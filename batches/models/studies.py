@@ -1,3 +1,6 @@
+import itertools
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Func, Q
 
@@ -62,27 +65,39 @@ class Study(LabOwnedModel):
         return self.title
 
 
+class OnSchedule(Func):
+    """SQL about the schedule column, `{value}` standing for it as often as needed (its parameters repeated)."""
+
+    def __init__(self, expression, *, sql: str, output_field):
+        super().__init__(expression, output_field=output_field)
+        self.sql = sql
+
+    def as_sql(self, compiler, connection, **extra_context):
+        inner, params = compiler.compile(self.source_expressions[0])
+        return self.sql.replace("{value}", f"({inner})"), tuple(params) * self.sql.count("{value}")
+
+
 # An irregular schedule is a non-empty JSON array of whole numbers (days relative to model induction).
 # CASE keeps PostgreSQL from asking an array question of a value that is not an array.
-_SCHEDULE_IS_DAY_LIST = Func(
+_SCHEDULE_IS_DAY_LIST = OnSchedule(
     F("schedule_days"),
-    template=(
-        "CASE WHEN jsonb_typeof(%(expressions)s) = 'array' THEN jsonb_array_length(%(expressions)s) >= 1"
-        " AND NOT jsonb_path_exists(%(expressions)s, '$[*] ? (@.type() != \"number\" || @ != @.floor())')"
+    sql=(
+        "CASE WHEN jsonb_typeof({value}) = 'array' THEN jsonb_array_length({value}) >= 1"
+        " AND NOT jsonb_path_exists({value}, '$[*] ? (@.type() != \"number\" || @ != @.floor())')"
         " ELSE false END"
     ),
     output_field=models.BooleanField(),
 )
-_SCHEDULE_LENGTH = Func(
+_SCHEDULE_LENGTH = OnSchedule(
     F("schedule_days"),
-    template="CASE WHEN jsonb_typeof(%(expressions)s) = 'array' THEN jsonb_array_length(%(expressions)s) END",
+    sql="CASE WHEN jsonb_typeof({value}) = 'array' THEN jsonb_array_length({value}) END",
     output_field=models.IntegerField(),
 )
-_SCHEDULE_FIRST_DAY = Func(
+_SCHEDULE_FIRST_DAY = OnSchedule(
     F("schedule_days"),
-    template=(
-        "CASE WHEN jsonb_typeof(%(expressions)s) = 'array'"
-        " AND jsonb_typeof(%(expressions)s -> 0) = 'number' THEN (%(expressions)s ->> 0)::numeric END"
+    sql=(
+        "CASE WHEN jsonb_typeof({value}) = 'array' AND jsonb_typeof({value} -> 0) = 'number'"
+        " THEN ({value} ->> 0)::numeric END"
     ),
     output_field=models.IntegerField(),
 )
@@ -156,6 +171,51 @@ class Administration(LabOwnedModel):
         if self.dose_value is None:
             return f"{self.study} / {self.group}"
         return f"{self.study} / {self.group}: {self.dose_value:g} {self.get_dose_unit_display()}".rstrip()
+
+    def clean_fields(self, exclude=None):
+        """Field rules, then the schedule's own rule; a valid schedule sets n_doses and the first day."""
+        errors: dict[str, list[str]] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.message_dict
+        if "schedule_days" not in errors and not (exclude and "schedule_days" in exclude):
+            problem = schedule_days_problem(self.schedule_days)
+            if problem:
+                errors["schedule_days"] = [problem]
+            else:
+                self.fill_from_schedule()
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        if schedule_days_problem(self.schedule_days) is None:
+            self.fill_from_schedule()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None and "schedule_days" in update_fields:
+                kwargs["update_fields"] = list({*update_fields, "n_doses", "day_after_induction"})
+        super().save(*args, **kwargs)
+
+    def fill_from_schedule(self) -> None:
+        """An irregular schedule states the number of doses and the first day."""
+        if self.schedule_days:
+            self.n_doses = len(self.schedule_days)
+            self.day_after_induction = self.schedule_days[0]
+
+
+def schedule_days_problem(days) -> str | None:
+    """Why `days` is not a dosing schedule (whole days relative to induction, in order), or None."""
+    if days is None:
+        return None
+    if not isinstance(days, list) or not days:
+        return "Give the dosing days as a list of whole days relative to model induction, e.g. [-1, 7, 11]."
+    if not all(type(day) is int for day in days):
+        return "Every dosing day must be a whole number of days relative to model induction, e.g. [-1, 7, 11]."
+    if any(later <= earlier for earlier, later in itertools.pairwise(days)):
+        return "List the dosing days in order, each day once, e.g. [-1, 7, 11]."
+    if any(abs(day) > 36500 for day in days):
+        return "A dosing day lies more than 100 years from model induction."
+    return None
 
 
 @tracked
