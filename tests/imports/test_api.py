@@ -28,7 +28,8 @@ def test_the_templates_download_as_xlsx_and_csv(api, technician):
 
     assert xlsx.status_code == 200 and xlsx["Content-Disposition"].endswith('lineage-template.xlsx"')
     assert load_workbook(io.BytesIO(xlsx.content)).sheetnames == ["Lineage (one row per batch)", "Columns", "Lists"]
-    assert csv.status_code == 200 and read_csv(csv.content)[0][:3] == ["Code", "Species", "Tissue source"]
+    headings = read_csv(csv.content)[0]
+    assert csv.status_code == 200 and headings[:2] == ["Code", "Species"] and "Tissue source" in headings
 
 
 def test_an_unknown_template_kind_or_format_is_a_clear_answer(api, technician):
