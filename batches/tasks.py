@@ -97,3 +97,7 @@ def checklist_recheck_chunk(*, job_id: str, batch_ids: list[int]) -> int:
     from batches.services.jobs import checklist_recheck_chunk_run
 
     return checklist_recheck_chunk_run(job_id=job_id, batch_ids=batch_ids)
+
+
+# Imports run as watched jobs; importing the module registers their task with the worker.
+from batches.imports import tasks as import_tasks  # noqa: E402,F401

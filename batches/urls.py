@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from batches.views import batches, jobs, records, review, storage, studies, trends
+from batches.views import batches, imports, jobs, records, review, storage, studies, trends
 
 app_name = "batches"
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("jobs/recheck/", jobs.recheck_start, name="recheck-start"),
     path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
     path("jobs/<uuid:pk>/progress/", jobs.job_progress, name="job-progress"),
+    path("imports/", imports.import_home, name="imports"),
+    path("imports/<uuid:pk>/", imports.import_detail, name="import-detail"),
+    path("imports/<uuid:pk>/progress/", imports.import_progress, name="import-progress"),
+    path("imports/<uuid:pk>/commit/", imports.import_commit_view, name="import-commit"),
+    path("imports/<uuid:pk>/errors.<str:file_format>", imports.import_errors_download, name="import-errors"),
+    path("imports/templates/<slug:kind>.<str:file_format>", imports.import_template_download, name="import-template"),
     path("studies/", studies.study_list, name="study-list"),
     path("studies/<int:pk>/", studies.study_detail, name="study-detail"),
     path("review/", review.review_queue, name="review-queue"),

@@ -244,6 +244,15 @@ SPECTACULAR_SETTINGS = {
 # API tokens are hashed at rest, expire, and can be revoked (POST /api/v1/auth/token/revoke/).
 REST_KNOX = {"TOKEN_TTL": dt.timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 10, minimum=1))}
 
+# --- Imports of spreadsheets and instrument files (README "Imports").
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 50_000_000, minimum=1)
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 20_000, minimum=1)
+IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 300, minimum=1)
+IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 500, minimum=0)
+IMPORT_PREVIEW_LIMIT = 1000  # record changes kept for the preview; the counts cover every row
+IMPORT_PROGRESS_EVERY = 50  # rows between two progress updates of a queued import
+IMPORT_MAX_ALIQUOTS_PER_ROW = 500
+
 # --- Celery: unset CELERY_BROKER_URL -> tasks run eagerly in-process.
 CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", ("redis", "rediss"))
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None

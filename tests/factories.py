@@ -59,6 +59,9 @@ class DonorFactory(LabOwnedFactory):
     sex = "female"
     age_years = 34
     health_status = "healthy"
+    pooled = False
+    n_donors = 1
+    genetically_modified = False
     ethics_approval_ref = "EC-2024-017"
     consent_obtained = True
 
@@ -118,6 +121,9 @@ class PassageFactory(LabOwnedFactory):
     cells_harvested = 7_000_000
     viability_percent = 95
     confluence_percent = 85
+    temperature_c = 37
+    co2_percent = 5
+    o2_percent = 21
     mycoplasma_result = "negative"
 
 
@@ -197,6 +203,7 @@ class AliquotFactory(LabOwnedFactory):
     buffer = "as_collected"
     state = "frozen"
     temperature_c = -80
+    freeze_thaw_count = 0
 
 
 class QCSpecificationFactory(LabOwnedFactory):
@@ -246,6 +253,7 @@ class AdministrationFactory(LabOwnedFactory):
     route = "intra_articular"
     site = "left knee"
     volume_ul = 50
+    n_doses = 1
 
 
 class OutcomeMeasureFactory(LabOwnedFactory):
@@ -256,6 +264,7 @@ class OutcomeMeasureFactory(LabOwnedFactory):
     test = "von_frey"
     unit = "g"
     time_points = [0, 7, 14, 21]
+    baseline = True
 
 
 class ProtocolFactory(LabOwnedFactory):

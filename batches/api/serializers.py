@@ -27,6 +27,7 @@ from batches.models import (
     StorageLocation,
     Study,
 )
+from batches.models.studies import schedule_days_problem
 from lims.api.serializers import LabOwnedSerializer, StrictModelSerializer, StrictSerializer
 
 COMMON = ("id", "lab", "created_at", "created_by", "updated_at", "version")
@@ -39,7 +40,10 @@ def _computed(help_text: str) -> serializers.FloatField:
 
 class DonorSerializer(LabOwnedSerializer):
     tissue_group = serializers.ChoiceField(
-        choices=choices.TissueGroup.choices, read_only=True, help_text="Perinatal, adult or alternative source."
+        choices=choices.TissueGroup.choices,
+        read_only=True,
+        allow_null=True,
+        help_text="Perinatal, adult or alternative source; null when the tissue is not recorded or is 'other'.",
     )
 
     class Meta(LabOwnedSerializer.Meta):
@@ -113,7 +117,7 @@ class PassageSerializer(LabOwnedSerializer):
 class PrimingAgentSerializer(StrictModelSerializer):
     class Meta:
         model = PrimingAgent
-        fields = ("id", "agent", "concentration", "concentration_unit", "exposure", "exposure_unit", "supplier")
+        fields = ("id", *recorded.AGENT_FIELDS)
         read_only_fields = ("id",)
         validators: list = []
 
@@ -127,20 +131,7 @@ class PrimingConditionSerializer(LabOwnedSerializer):
 
     class Meta(LabOwnedSerializer.Meta):
         model = PrimingCondition
-        fields = (
-            *COMMON,
-            "name",
-            "kind",
-            "o2_percent",
-            "duration_h",
-            "device",
-            "three_d_system",
-            "washout",
-            "washes",
-            "delay_to_conditioning_h",
-            "protocol_version",
-            "agents",
-        )
+        fields = (*COMMON, *recorded.PRIMING_FIELDS, "agents")
 
 
 class BatchSerializer(LabOwnedSerializer):
@@ -282,12 +273,12 @@ class QCCorrectionSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=2000, help_text="Why the verified result is corrected; kept with it.")
     sample = serializers.ChoiceField(choices=choices.QCSample.choices, required=False)
     analyte = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    method = serializers.ChoiceField(choices=choices.QCMethod.choices, required=False)
+    method = serializers.ChoiceField(choices=choices.QCMethod.choices, required=False, allow_blank=True)
     instrument = serializers.CharField(max_length=120, required=False, allow_blank=True)
     value = serializers.FloatField(required=False, allow_null=True)
     unit = serializers.ChoiceField(choices=choices.QCUnit.choices, required=False, allow_blank=True)
     result_text = serializers.ChoiceField(choices=choices.ResultText.choices, required=False, allow_blank=True)
-    performed_on = serializers.DateField(required=False)
+    performed_on = serializers.DateField(required=False, allow_null=True)
     raw_data = serializers.CharField(max_length=300, required=False, allow_blank=True)
 
 
@@ -305,33 +296,7 @@ class StudySerializer(LabOwnedSerializer):
 
     class Meta(LabOwnedSerializer.Meta):
         model = Study
-        fields = (
-            *COMMON,
-            "title",
-            "pain_model",
-            "model_induction",
-            "species",
-            "strain",
-            "sex",
-            "age_weeks_min",
-            "age_weeks_max",
-            "weight_g_min",
-            "weight_g_max",
-            "supplier",
-            "design",
-            "groups",
-            "experimental_unit",
-            "n_per_group",
-            "sample_size_rationale",
-            "randomisation",
-            "blinding",
-            "inclusion_exclusion",
-            "exclusions",
-            "statistics",
-            "tissue_analyses",
-            "adverse_events",
-            "ethics_ref",
-        )
+        fields = (*COMMON, *recorded.STUDY_FIELDS)
 
     def validate_groups(self, groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # A partial update makes nested fields optional, but a group is only ever written whole.
@@ -352,25 +317,42 @@ class StudySerializer(LabOwnedSerializer):
 class AdministrationSerializer(LabOwnedSerializer):
     class Meta(LabOwnedSerializer.Meta):
         model = Administration
-        fields = (
-            *COMMON,
-            "study",
-            "batch",
-            "aliquot",
-            "group",
-            "dose_value",
-            "dose_unit",
-            "route",
-            "site",
-            "volume_ul",
-            "n_doses",
-            "interval",
-            "interval_unit",
-            "day_after_induction",
-            "preventive",
-            "vehicle",
-            "body_weight_g",
-        )
+        fields = (*COMMON, "study", "batch", "aliquot", *recorded.ADMINISTRATION_FIELDS)
+
+    schedule_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=-36500, max_value=36500),
+        allow_null=True,
+        allow_empty=True,
+        required=False,
+        max_length=400,
+        help_text="Irregular schedule: dosing days relative to model induction, in order, e.g. [-1, 7, 11]. "
+        "When given it sets n_doses and day_after_induction; an empty list means not recorded.",
+    )
+
+    def validate_schedule_days(self, days: list[int] | None) -> list[int] | None:
+        if not days:
+            return None
+        problem = schedule_days_problem(list(days))
+        if problem:
+            raise serializers.ValidationError(problem)
+        return list(days)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """A schedule must agree with n_doses and day_after_induction when they are given too."""
+        days = attrs.get("schedule_days", self.instance.schedule_days if self.instance is not None else None)
+        if days:
+            errors = {}
+            if attrs.get("n_doses") is not None and attrs["n_doses"] != len(days):
+                errors["n_doses"] = (
+                    f"The schedule lists {len(days)} dosing days; n_doses must be {len(days)} or left out."
+                )
+            if attrs.get("day_after_induction") is not None and attrs["day_after_induction"] != days[0]:
+                errors["day_after_induction"] = (
+                    f"The schedule starts on day {days[0]}; day_after_induction must be {days[0]} or left out."
+                )
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().validate(attrs)
 
 
 class OutcomeMeasureSerializer(LabOwnedSerializer):
@@ -378,12 +360,13 @@ class OutcomeMeasureSerializer(LabOwnedSerializer):
         child=serializers.IntegerField(min_value=-3650, max_value=36500),
         min_length=1,
         max_length=200,
-        help_text="Days after induction, e.g. [0, 7, 14, 21].",
+        required=False,
+        help_text="Days after induction, e.g. [0, 7, 14, 21]; empty or left out: not recorded.",
     )
 
     class Meta(LabOwnedSerializer.Meta):
         model = OutcomeMeasure
-        fields = (*COMMON, "study", "test", "unit", "time_points", "baseline", "is_primary")
+        fields = (*COMMON, "study", *recorded.OUTCOME_FIELDS)
 
 
 class ChecklistReportSerializer(serializers.ModelSerializer):

@@ -1,9 +1,12 @@
 from rest_framework.routers import SimpleRouter
 
-from batches.api import views
+from batches.api import imports, views
 from batches.shipments import api as shipments_api
 
 router = SimpleRouter()
+router.register("imports", imports.ImportViewSet, basename="import")
+# Before qc-results, whose detail route would otherwise take "import-instrument" for an id.
+router.register("qc-results/import-instrument", imports.InstrumentImportViewSet, basename="qc-result-import")
 router.register("donors", views.DonorViewSet, basename="donor")
 router.register("cell-lines", views.CellLineViewSet, basename="cell-line")
 router.register("immunophenotypes", views.ImmunophenotypeViewSet, basename="immunophenotype")

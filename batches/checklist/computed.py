@@ -20,11 +20,12 @@ def population_doublings(inputs: Inputs) -> tuple[dict | None, Missing]:
         return None, [("passage", "producing passage")]
     missing = [
         (
-            "passage.cells_harvested" if p is chain[-1] else f"passage.parent(P{p['number']}).cells_harvested",
-            f"cells harvested at P{p['number']}",
+            f"passage.{column}" if p is chain[-1] else f"passage.parent(P{p['number']}).{column}",
+            f"{noun} at P{p['number']}",
         )
         for p in chain
-        if not p["cells_harvested"]
+        for column, noun in (("cells_seeded", "cells seeded"), ("cells_harvested", "cells harvested"))
+        if not p[column]
     ]
     if missing:
         return None, missing

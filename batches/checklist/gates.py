@@ -17,6 +17,8 @@ def _latest_by_marker(rows: list[dict]) -> tuple[dict[str, dict], set[str]]:
     latest: dict[str, dict] = {}
     primed_only: set[str] = set()
     for row in sorted(rows, key=order):
+        if row["percent_positive"] is None:
+            continue  # a marker without its % is not recorded; the checklist item asks for it
         if row["primed_with_ifng"]:
             primed_only.add(row["marker"])
             continue
@@ -78,7 +80,7 @@ def _gate_endotoxin(gate: Gate, context: Context) -> tuple[bool, str, bool, Any]
     skipped = set(gate.params.get("non_parenteral_routes") or ())
     judged, failures = [], []
     for administration in context.rows("administrations"):
-        if administration["route"] in skipped or not administration["body_weight_g"]:
+        if administration["route"] in skipped or not administration["body_weight_g"] or not administration["volume_ul"]:
             continue
         k = float(limits.get(administration["route"], limits["default"]))
         dose = eu_per_ml * administration["volume_ul"] / 1000 / (administration["body_weight_g"] / 1000)
@@ -91,7 +93,7 @@ def _gate_endotoxin(gate: Gate, context: Context) -> tuple[bool, str, bool, Any]
     if failures:
         return False, f"{gate.message} {'; '.join(failures)}.", False, value
     if not judged:
-        return True, "Not judged: no parenteral administration with a body weight yet.", False, value
+        return True, "Not judged: no parenteral administration with a volume and a body weight yet.", False, value
     return True, f"{eu_per_ml:g} EU/mL stays below K in every administration.", False, value
 
 

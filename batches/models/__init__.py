@@ -1,5 +1,6 @@
 from batches.models.cells import CellLine, Differentiation, Donor, Immunophenotype, Passage
 from batches.models.checklist import ChecklistReport
+from batches.models.imports import ImportRun, ImportStatus, InstrumentFile
 from batches.models.priming import PrimingAgent, PrimingCondition
 from batches.models.production import BatchEvent, BatchEventKind, ProcessingStep, SecretomeBatch
 from batches.models.qc import QCResult, QCSpecification
@@ -28,6 +29,9 @@ __all__ = [
     "Donor",
     "Immunophenotype",
     "ImpactNotice",
+    "ImportRun",
+    "ImportStatus",
+    "InstrumentFile",
     "OutcomeMeasure",
     "PartnerLab",
     "Passage",

@@ -102,13 +102,16 @@ def qc_outcome(*, specification: QCSpecification, value: float | None, unit: str
 
 
 def _judged(*, lab_id: int, values: dict[str, Any]) -> dict[str, Any]:
+    if values.get("value") is None and not values.get("result_text"):
+        return {"specification": None, "outcome": ""}  # no result recorded yet: nothing to judge
     batch = values["batch"]
     specification = qc_specification_in_force(
         lab_id=lab_id,
         assay=values["assay"],
         analyte=values.get("analyte") or "",
         product_type=batch.product_type,
-        on=values["performed_on"],
+        # A result whose day is not recorded is judged against the specification in force today.
+        on=values.get("performed_on") or timezone.localdate(),
     )
     if specification is None:
         return {"specification": None, "outcome": ""}

@@ -111,6 +111,15 @@ _NAMED_RULES: dict[str, tuple[str, str]] = {
         "interval",
         "Repeated doses need the interval between them and its unit.",
     ),
+    "administration_schedule_days_valid": (
+        "schedule_days",
+        "Give the dosing days as a list of whole days relative to model induction, e.g. [-1, 7, 11].",
+    ),
+    "administration_schedule_days_match_n_doses": ("n_doses", "Must equal the number of days in schedule_days."),
+    "administration_schedule_days_match_first_day": (
+        "day_after_induction",
+        "Must be the first day of schedule_days.",
+    ),
     "outcomemeasure_one_primary_per_study": ("is_primary", "The study already has a primary outcome measure."),
     "protocolversion_number_unique": ("number", "This protocol already has a version with this number."),
     "protocolversion_one_effective": ("status", "This protocol already has an effective version."),

@@ -371,6 +371,9 @@ class DemoSeeder:
                     "cells_harvested": harvested_cells,
                     "viability_percent": 96,
                     "confluence_percent": 85,
+                    "temperature_c": 37,
+                    "co2_percent": 5,
+                    "o2_percent": 21,
                     "mycoplasma_result": "negative",
                 },
             )
