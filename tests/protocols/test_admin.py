@@ -85,5 +85,11 @@ def test_the_admin_approves_only_justified_deviations(client, staff_reviewer, pu
     assert client.post(change, {"justification": "validated in the pilot", "_save": "Save"}).status_code == 302
     client.post(changelist, {"action": "approve_selected", "_selected_action": [deviation.pk]})
     deviation.refresh_from_db()
+    assert deviation.status == "open", "whoever justified a deviation does not approve it too"
+    second = f.UserFactory(username="petra", is_staff=True, is_superuser=True)
+    f.MembershipFactory(user=second, lab=lab, role="reviewer")
+    client.force_login(second)
+    client.post(changelist, {"action": "approve_selected", "_selected_action": [deviation.pk]})
+    deviation.refresh_from_db()
     assert (deviation.status, deviation.justification) == ("approved", "validated in the pilot")
     assert client.post(change, {"justification": "rewritten"}).status_code == 403
