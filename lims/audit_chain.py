@@ -303,7 +303,13 @@ class ChainReport:
     def first_problem(self) -> Problem | None:
         if not self.problems:
             return None
-        return min(self.problems, key=lambda p: (p.seq is None, p.seq or 0, p.event_at or datetime.max))
+        return min(self.problems, key=problem_order)
+
+
+def problem_order(problem: Problem) -> tuple:
+    """Chain order first, then time; rows written with triggers off may carry any timestamp, or none."""
+    moment = problem.event_at.timestamp() if isinstance(problem.event_at, datetime) else float("inf")
+    return (problem.seq is None, problem.seq or 0, moment, problem.table, str(problem.row_key))
 
 
 def _verify_contents(cursor, t: SealedTable, report: ChainReport, limit: int) -> None:
@@ -427,11 +433,21 @@ def verify(
             raise LookupError("this database has no audit chain tables (is it migrated?)")
         tables = [t for t in sealed_tables() if t.table in existing]
         report = ChainReport(tables=len(tables))
-        _verify_triggers(cursor, tables, report)
+        _checked(conn, report, "sealing triggers", lambda: _verify_triggers(cursor, tables, report))
         for t in tables:
-            _verify_contents(cursor, t, report, limit_per_check)
-        _verify_links(conn, report, limit_per_check, anchor)
+            _checked(conn, report, t.table, lambda t=t: _verify_contents(cursor, t, report, limit_per_check))
+        _checked(conn, report, "lims_auditseal", lambda: _verify_links(conn, report, limit_per_check, anchor))
     return report
+
+
+def _checked(conn: psycopg.Connection, report: ChainReport, table: str, check) -> None:
+    """Run one check in a savepoint: damage that makes a check itself fail is reported, and the rest still run."""
+    try:
+        with conn.transaction():
+            check()
+    except psycopg.Error as exc:
+        detail = f"could not be checked: {str(exc).strip().splitlines()[0]}"
+        report.problems.append(Problem("unreadable", table, "-", None, None, detail))
 
 
 def verify_default_database(*, limit_per_check: int = 100, anchor: tuple[int, str] | None = None) -> ChainReport:

@@ -157,3 +157,31 @@ class SameLab(pgtrigger.Trigger):
             )
         parts.append("RETURN NEW;")
         return " ".join(parts)
+
+
+NUMBER_LIMIT = 1e15  # no quantity a lab records comes near it; beyond it sums and products in exports overflow
+SMALLEST_NUMBER = 1e-12  # below it (other than 0), quotients of recorded values overflow to infinity
+
+
+class FiniteNumbers(pgtrigger.Trigger):
+    """Every floating-point column of the row is 0 or finite with a magnitude from SMALLEST_NUMBER to NUMBER_LIMIT.
+
+    NaN and infinity are refused too.
+
+    Generated from the model's float fields when compiled, so a new field is covered by `makemigrations`.
+    """
+
+    def __init__(self, *, name: str = "finite_numbers"):
+        super().__init__(name=name, when=pgtrigger.Before, operation=pgtrigger.Insert | pgtrigger.Update)
+
+    def get_func(self, model) -> str:
+        parts = [
+            f'IF NEW."{field.column}" IS NOT NULL AND NOT (NEW."{field.column}" = 0 OR abs(NEW."{field.column}") '
+            f"BETWEEN {SMALLEST_NUMBER:g} AND {NUMBER_LIMIT:.0f}) THEN "
+            f"RAISE EXCEPTION '%.{field.column} = % is not a finite number within "
+            f"±{NUMBER_LIMIT:g}', TG_TABLE_NAME, NEW.\"{field.column}\" USING ERRCODE = 'check_violation'; END IF;"
+            for field in model._meta.concrete_fields
+            if field.get_internal_type() == "FloatField"
+        ]
+        parts.append("RETURN NEW;")
+        return " ".join(parts)

@@ -68,6 +68,21 @@ def _ensure_database(socket_dir: str) -> None:
             logger.debug("database %s created concurrently", DATABASE_NAME)
 
 
+APPLICATION_ROLE = "lims_app"
+
+
+def embedded_application_role(owner: dict) -> dict:
+    """The embedded server's settings for the application role (made here; `migrate` grants its rights)."""
+    with psycopg.connect(host=owner["HOST"], user=owner["USER"], dbname="postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [APPLICATION_ROLE]).fetchone()
+        if not exists:
+            try:
+                conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(APPLICATION_ROLE)))
+            except (errors.DuplicateObject, errors.UniqueViolation):
+                logger.debug("role %s created concurrently", APPLICATION_ROLE)
+    return {**owner, "USER": APPLICATION_ROLE}
+
+
 # --- lifetime: the server ends with the last process of this checkout that uses it ---------------------------
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import models
 
 from lims.audit import tracked
-from lims.constraints import SameLab
+from lims.constraints import FiniteNumbers, SameLab
 
 
 class Role(models.TextChoices):
@@ -80,6 +80,7 @@ class LabOwnedModel(models.Model):
                 func="NEW.version := OLD.version + 1; RETURN NEW;",
             ),
             SameLab(),
+            FiniteNumbers(),
         ]
 
 

@@ -91,11 +91,14 @@ TEMPLATES = [
 ]
 
 # --- Database: PostgreSQL only. Unset DATABASE_URL -> embedded server from the pgserver wheel.
+# The application connects as DATABASE_URL's role; migrations run as DATABASE_OWNER_URL's (lims.db_roles).
 _database = env_database("DATABASE_URL")
+DATABASE_OWNER = env_database("DATABASE_OWNER_URL")
 if _database is None:
-    from lims.embedded_db import embedded_database_settings
+    from lims.embedded_db import embedded_application_role, embedded_database_settings
 
-    _database = embedded_database_settings(VAR_DIR / "pgdata")
+    DATABASE_OWNER = embedded_database_settings(VAR_DIR / "pgdata")
+    _database = embedded_application_role(DATABASE_OWNER)
 _database.setdefault("CONN_MAX_AGE", env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0))
 _database["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", f"test_{_database['NAME']}")}
 DATABASES = {"default": _database}

@@ -189,6 +189,15 @@ class Deviation(LabOwnedModel):
     expected = models.CharField(max_length=120, help_text="What the SOP allows, e.g. '3–3 kDa'.")
     actual = models.CharField(max_length=120)
     justification = models.TextField(blank=True)
+    justified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Who wrote the justification; someone else approves it.",
+    )
     status = models.CharField(max_length=10, choices=DeviationStatus.choices, default=DeviationStatus.OPEN)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -214,6 +223,12 @@ class Deviation(LabOwnedModel):
                 condition=~Q(status="approved")
                 | (Q(approved_by__isnull=False) & Q(approved_at__isnull=False) & ~Q(justification="")),
                 name="deviation_approved_is_justified_and_signed",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True)
+                | Q(justified_by__isnull=True)
+                | ~Q(approved_by=models.F("justified_by")),
+                name="deviation_not_approved_by_justifier",
             ),
         ]
         triggers = [

@@ -7,7 +7,7 @@ read-only, and database triggers refuse any UPDATE of its content or parameters.
 import re
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -480,7 +480,8 @@ def deviation_justify(*, deviation: Deviation, actor, justification: str) -> Dev
             raise ValidationError({"status": [f"This deviation is {locked.status}; its justification is final."]})
         if locked.justification != text:
             locked.justification = text
-            locked.save(update_fields=["justification", "updated_at"])
+            locked.justified_by = actor
+            locked.save(update_fields=["justification", "justified_by", "updated_at"])
             locked.refresh_from_db(fields=["version"])
         return locked
 
@@ -496,6 +497,10 @@ def deviation_approve(*, deviation: Deviation, actor) -> Deviation:
             raise ValidationError({"status": [f"This deviation is {locked.status} and cannot be approved."]})
         if not locked.justification.strip():
             raise ValidationError({"justification": ["A deviation needs a justification before it can be approved."]})
+        if locked.justified_by_id == actor.pk:
+            raise PermissionDenied(
+                "Nobody approves a deviation they justified themselves; another reviewer of the lab must do it."
+            )
         locked.status = DeviationStatus.APPROVED
         locked.approved_by = actor
         locked.approved_at = timezone.now()

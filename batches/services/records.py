@@ -36,8 +36,10 @@ from batches.models import (
     QCSpecification,
     SecretomeBatch,
 )
+from batches.services import plausibility as _plausibility  # noqa: F401  (registers the batches rules)
 from lims.audit import audit_context, audit_reason
 from lims.models import Lab
+from lims.plausibility import plausibility_errors
 from lims.roles import WRITE_ROLES, require_role
 from protocols.models import ProtocolVersion, VersionStatus
 from protocols.services import deviation_sync_for_record, protocol_version_require_pinnable
@@ -236,6 +238,9 @@ def validate_record(instance: models.Model, *, exclude: Iterable[str] = ()) -> N
     if errors:
         # Constraints cannot be evaluated on values of the wrong type; report the field errors first.
         raise ValidationError(errors)
+    for key, messages in plausibility_errors(instance).items():
+        if key not in excluded:
+            errors.setdefault(key, []).extend(messages)
     for constraint in _failed_check_constraints(instance):
         field_name, message = explain_constraint(model, constraint.name) or (NON_FIELD_ERRORS, str(constraint))
         errors.setdefault(field_name, []).append(message)

@@ -161,3 +161,9 @@ def test_every_lab_owned_foreign_key_is_guarded_by_a_trigger():
         if has_lab and links and not guards:
             unguarded.append(model.__name__)
     assert unguarded == []
+
+
+@pytest.mark.parametrize("value", ["1e308", "-1e308", "NaN", "Infinity", "-Infinity", "1e16", "5e-324"])
+def test_a_number_that_is_not_finite_and_plausible_is_refused(lab, value):
+    result = f.QCResultFactory(lab=lab)
+    _refused("UPDATE batches_qcresult SET value = %s::float8 WHERE id = %s", [value, result.pk], "not a finite number")

@@ -94,6 +94,12 @@ def test_the_approve_action_calls_the_service_which_approves_only_justified_devi
     deviation_justify(deviation=deviation, actor=technician, justification="validated in the pilot")
     client.post(changelist, {"action": "approve_selected", "_selected_action": [deviation.pk]})
     deviation.refresh_from_db()
+    assert deviation.status == "open", "whoever justified a deviation does not approve it too"
+    second = f.UserFactory(username="petra", is_staff=True, is_superuser=True)
+    f.MembershipFactory(user=second, lab=lab, role="reviewer")
+    client.force_login(second)
+    client.post(changelist, {"action": "approve_selected", "_selected_action": [deviation.pk]})
+    deviation.refresh_from_db()
     assert (deviation.status, deviation.justification) == ("approved", "validated in the pilot")
 
 

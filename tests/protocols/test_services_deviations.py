@@ -289,3 +289,30 @@ def test_the_deviation_check_is_recorded_in_the_audit_trail(batch, technician):
     deviation_sync(batch=batch, actor=technician)
     event = Deviation.objects.get(batch=batch).history.get(pgh_label="insert")
     assert event.pgh_context.metadata["user"] == technician.pk
+
+
+def test_the_reviewer_who_justified_a_deviation_cannot_approve_it(batch, lab, reviewer):
+    deviation_sync(batch=batch, actor=reviewer)
+    deviation = deviation_justify(
+        deviation=Deviation.objects.get(batch=batch), actor=reviewer, justification=JUSTIFICATION
+    )
+    assert deviation.justified_by == reviewer
+
+    with pytest.raises(PermissionDenied, match="another reviewer"):
+        deviation_approve(deviation=deviation, actor=reviewer)
+
+    second = f.UserFactory(username="petra")
+    f.MembershipFactory(user=second, lab=lab, role="reviewer")
+    approved = deviation_approve(deviation=deviation, actor=second)
+    assert (approved.status, approved.approved_by, approved.justified_by) == ("approved", second, reviewer)
+
+
+def test_the_database_refuses_a_deviation_approved_by_its_justifier(batch, technician, reviewer):
+    deviation_sync(batch=batch, actor=technician)
+    deviation = deviation_justify(
+        deviation=Deviation.objects.get(batch=batch), actor=technician, justification=JUSTIFICATION
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Deviation.objects.filter(pk=deviation.pk).update(
+            status="approved", approved_by=technician, approved_at=batch.collected_at
+        )

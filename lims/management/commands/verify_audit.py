@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from lims.audit_chain import verify_default_database
+from lims.audit_chain import problem_order, verify_default_database
 
 
 def _anchor(text: str) -> tuple[int, str]:
@@ -15,7 +15,7 @@ def _anchor(text: str) -> tuple[int, str]:
 class Command(BaseCommand):
     help = (
         "Recompute the audit hash chain over every history event and say whether anything was changed, "
-        "removed or added behind the application's back. Exit status 1 names the first event that does not match."
+        "removed or added behind the application's back. Exit status 1 lists every problem found and names the first."
     )
 
     def add_arguments(self, parser):
@@ -38,7 +38,11 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Audit chain intact: {summary}"))
             return
         self.stderr.write(self.style.ERROR(f"Audit chain does NOT verify: {summary}"))
-        ordered = sorted(report.problems, key=lambda p: (p.seq is None, p.seq or 0))
+        ordered = sorted(report.problems, key=problem_order)
         for problem in ordered:
             self.stderr.write(f"  [{problem.kind}] {problem.describe()}")
-        raise CommandError(f"first mismatch at {report.first_problem.describe()}", returncode=1)
+        kinds = sorted({problem.kind for problem in report.problems})
+        raise CommandError(
+            f"{len(report.problems)} problems ({', '.join(kinds)}); first at {report.first_problem.describe()}",
+            returncode=1,
+        )
