@@ -55,6 +55,19 @@ def unit_for(field_name: str) -> str:
     return ""
 
 
+NOT_RECORDED = "Not recorded"
+
+
+def _say_empty_is_not_recorded(field: forms.Field) -> None:
+    """An optional list offers "Not recorded" as its empty choice (distinct from a "Not known" value)."""
+    if isinstance(field, forms.NullBooleanField):
+        field.widget.choices = (("unknown", NOT_RECORDED), ("true", "Yes"), ("false", "No"))
+    elif isinstance(field, forms.ModelChoiceField):
+        field.empty_label = NOT_RECORDED
+    elif isinstance(field, forms.ChoiceField):
+        field.choices = [("", NOT_RECORDED), *((value, label) for value, label in field.choices if value != "")]
+
+
 class LabScopedForm(forms.ModelForm):
     """Foreign keys offer only the user's labs' rows; numbers carry min/max from what the database allows."""
 
@@ -67,6 +80,8 @@ class LabScopedForm(forms.ModelForm):
                 if any(f.name == "lab" for f in related._meta.get_fields()):
                     field.queryset = scoped(field.queryset, user)
             field.unit = unit_for(name)
+            if not field.required:
+                _say_empty_is_not_recorded(field)
             if name.endswith("_percent") or name.startswith("percent_"):
                 field.widget.attrs.update({"min": 0, "max": 100, "step": "any"})
             elif isinstance(field, forms.FloatField):

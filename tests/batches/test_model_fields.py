@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
 from batches import choices
@@ -132,18 +133,52 @@ def test_every_number_has_a_unit_in_its_name_a_unit_field_or_its_help_text(model
     assert not missing, f"{model.__name__}: give these a unit: {missing}"
 
 
+def _details_of_other(model, name: str) -> bool:
+    """`<list>_details` names the value when the list `<list>` says "other"."""
+    if not name.endswith("_details"):
+        return False
+    stem = name.removesuffix("_details")
+    for listed_name in (stem, f"{stem}_method"):
+        try:
+            listed = model._meta.get_field(listed_name)
+        except FieldDoesNotExist:
+            continue
+        if "other" in dict(listed.choices or ()):
+            return True
+    return False
+
+
+def test_every_open_list_has_other_and_a_field_for_its_details():
+    lists = {
+        (model.__name__, field.name): field
+        for model in DOMAIN_MODELS
+        for field in _typed_fields(model)
+        if field.choices and "other" in dict(field.choices)
+    }
+    for (model_name, name), field in lists.items():
+        model = field.model
+        named = {f"{name}_details", f"{name.removesuffix('_method')}_details", "details", "isolation_details"}
+        if model_name == "QCSpecification":
+            named.add("analyte")  # a specification for an "other" assay is told apart by its analyte
+        details = {f.name for f in model._meta.get_fields()} & named
+        assert details, f"{model_name}.{name} has 'other' but no field for its details"
+
+
 @pytest.mark.parametrize("model", DOMAIN_MODELS, ids=lambda model: model.__name__)
 def test_every_short_text_field_is_a_choice_list_unless_it_is_a_name_or_reference(model):
     loose = [
         field.name
         for field in _typed_fields(model)
-        if isinstance(field, models.CharField | models.TextField) and not field.choices and field.name not in FREE_TEXT
+        if isinstance(field, models.CharField | models.TextField)
+        and not field.choices
+        and field.name not in FREE_TEXT
+        and not _details_of_other(model, field.name)
     ]
     assert not loose, f"{model.__name__}: free text where a controlled list belongs: {loose}"
 
 
 def test_every_tissue_source_belongs_to_one_of_the_three_groups():
-    assert set(choices.TISSUE_GROUP) == set(choices.TissueSource.values)
+    assert set(choices.TISSUE_GROUP) == set(choices.TissueSource.values) - {"other"}
     groups = {choices.TISSUE_GROUP[source] for source in ("whartons_jelly", "bone_marrow", "menstrual_blood")}
     assert groups == {"perinatal", "adult", "alternative"}
     assert len(choices.TissueSource.values) >= 29
@@ -160,7 +195,14 @@ def test_the_controlled_lists_hold_the_design_vocabularies():
         "combined",
         "other",
     }
-    assert set(choices.DoseUnit.values) == {"cell_equivalents", "particles", "ug_protein", "mg_lyophilisate", "ml_cm"}
+    assert set(choices.DoseUnit.values) == {
+        "cell_equivalents",
+        "particles",
+        "ug_protein",
+        "mg_lyophilisate",
+        "ml_cm",
+        "other",
+    }
     assert {
         "intravenous",
         "intraperitoneal",

@@ -128,7 +128,7 @@ def test_a_lab_admin_or_an_outsider_cannot_correct_a_qc_result(lab, technician, 
 def test_a_bad_corrected_value_is_refused_and_nothing_is_written(lab, technician, reviewer):
     verified = _verified_endotoxin(lab, technician, reviewer, f.SecretomeBatchFactory(lab=lab))
     with pytest.raises(ValidationError) as refused:
-        qc_result_correct(result=verified, actor=technician, data={"value": 0.2, "unit": ""}, reason="typo")
+        qc_result_correct(result=verified, actor=technician, data={"value": 0.2, "unit": "EU/kg"}, reason="typo")
     assert "unit" in refused.value.message_dict
     assert QCResult.objects.get(pk=verified.pk).status == "verified"
     assert QCResult.objects.count() == 1

@@ -58,7 +58,14 @@ def test_it_names_every_broken_rule_by_its_field_at_once(technician, lab):
             model=Donor,
             lab=lab,
             actor=technician,
-            data={"code": "D-2", "species": "human", "tissue_source": "adipose", "age_years": 130, "pooled": True},
+            data={
+                "code": "D-2",
+                "species": "human",
+                "tissue_source": "adipose",
+                "age_years": 130,
+                "pooled": True,
+                "n_donors": 1,
+            },
         )
     errors = refused.value.message_dict
     assert errors["age_years"] == ["Must be between 0 and 120."]
