@@ -108,7 +108,8 @@ def main() -> None:
         with dispatch_suspended():
             filler = Filler(args.n)
             ids = filler.batches(filler.cells(max(10, args.n // 100)), filler.primings())
-        with connection.cursor() as cursor:
+        # Suspended: this connection's own after-commit dispatch would run every check in-process.
+        with dispatch_suspended(), connection.cursor() as cursor:
             cursor.execute("TRUNCATE batches_checklistoutbox")
             cursor.execute(
                 "INSERT INTO batches_checklistoutbox (txid, backend_pid, subject_kind, subject_id, created_at) "
