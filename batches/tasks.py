@@ -87,7 +87,8 @@ def checklist_sweep(*, lab_id: int | None = None, chunk_size: int = SWEEP_CHUNK_
 
 @shared_task(name="batches.tasks.checklist_outbox_drain", **IDEMPOTENT, **_limits(120))
 def checklist_outbox_drain() -> int:
-    """Queue checks for outbox rows nobody claimed (left by a crashed process or a psql session)."""
+    """Queue checks for outbox rows nobody claimed (a crashed process, a psql session) and for claims whose
+    check has not committed its report within REQUEUE_AFTER_S (a killed worker, a lost message)."""
     return outbox_dispatch(own_only=False, min_age_seconds=30)
 
 

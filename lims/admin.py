@@ -10,8 +10,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from lims import admin_base
 from lims.admin_base import LimsAdmin
-from lims.models import Lab, Membership, Role
-from lims.services.memberships import membership_change_role, membership_remove
+from lims.models import Invitation, Lab, Membership, Role
+from lims.services.memberships import invitation_revoke, membership_change_role, membership_remove
 
 admin_base.install(admin.site)
 
@@ -87,6 +87,29 @@ class MembershipAdmin(LimsAdmin):
             lambda membership: membership_remove(membership=membership, actor=request.user),
             "removed",
         )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(LimsAdmin):
+    list_display = ("invitee", "lab", "role", "status", "created_at", "answered_at")
+    list_filter = ("status", "role", "lab")
+    search_fields = ("invitee",)
+    readonly_fields = ("lab", "invitee", "role", "status", "created_at", "created_by", "answered_at", "answered_by")
+    actions = ["revoke_selected"]
+
+    @admin.action(description="Revoke the selected pending invitations")
+    def revoke_selected(self, request, queryset):
+        done, errors = 0, []
+        for invitation in queryset:
+            try:
+                invitation_revoke(invitation=invitation, actor=request.user)
+                done += 1
+            except (ValidationError, PermissionDenied) as exc:
+                errors.append(f"{invitation.invitee}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+        if done:
+            self.message_user(request, f"{done} invitation(s) revoked.", messages.SUCCESS)
+        for error in errors:
+            self.message_user(request, error, messages.ERROR)
 
 
 # Read-only pages for the quality unit: audit trail, signatures, sign-in attempts, chain seals.

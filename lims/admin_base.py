@@ -12,8 +12,12 @@ from django.contrib import admin
 from django.contrib.admin.filters import AllValuesFieldListFilter, RelatedOnlyFieldListFilter
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.admin.utils import get_fields_from_path
+from django.contrib.contenttypes import views as contenttype_views
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.http import Http404
+from django.urls import path
 
 from lims.constraints import NEVER_DELETED
 from lims.models import Membership, Role
@@ -162,6 +166,11 @@ class LabOwnedInline(admin.TabularInline):
 class SuperuserOnlyAdmin:
     """Mixed into the admins of other apps (users, schedules, task results, tokens, history events)."""
 
+    def get_queryset(self, request):
+        # Django reads the object before it checks the permission: for anyone else there is no row at all.
+        queryset = super().get_queryset(request)
+        return queryset if request.user.is_active and request.user.is_superuser else queryset.none()
+
     def has_module_permission(self, request):
         return request.user.is_active and request.user.is_superuser
 
@@ -204,8 +213,31 @@ def install(site) -> None:
     site.login_form = LabAdminAuthenticationForm
     original_get_urls = site.get_urls
 
+    def guarded_view_on_site(request, content_type_id, object_id):
+        """The admin's "view on site" redirect, only for a row the user may see in this admin."""
+        content_type = ContentType.objects.filter(pk=content_type_id).first()
+        model = content_type.model_class() if content_type is not None else None
+        model_admin = site._registry.get(model)
+        if model_admin is None or not model_admin.has_view_permission(request):
+            raise Http404("No such object here.")
+        try:
+            visible = model_admin.get_queryset(request).filter(pk=object_id).exists()
+        except (ValueError, ValidationError):
+            visible = False
+        if not visible:
+            raise Http404("No such object here.")
+        return contenttype_views.shortcut(request, content_type_id, object_id)
+
     def get_urls():
         lock_down_foreign_admins(site)
-        return original_get_urls()
+        urls = original_get_urls()
+        for index, pattern in enumerate(urls):
+            if getattr(pattern, "name", None) == "view_on_site":
+                urls[index] = path(
+                    "r/<int:content_type_id>/<path:object_id>/",
+                    site.admin_view(guarded_view_on_site),
+                    name="view_on_site",
+                )
+        return urls
 
     site.get_urls = get_urls

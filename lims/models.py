@@ -86,6 +86,7 @@ class LabOwnedModel(models.Model):
 
 # Models kept in their own modules (audit chain, signatures, sign-in log) are registered here.
 from lims.audit_chain import AuditSeal, AuditShape, AuditTrail  # noqa: E402
+from lims.invitations import Invitation, InvitationStatus  # noqa: E402
 from lims.sign_in import SignInAttempt  # noqa: E402
 from lims.signatures import Signature  # noqa: E402
 
@@ -93,6 +94,8 @@ __all__ = [
     "AuditSeal",
     "AuditShape",
     "AuditTrail",
+    "Invitation",
+    "InvitationStatus",
     "Lab",
     "LabOwnedModel",
     "Membership",

@@ -263,6 +263,23 @@ CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL is None:
     CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = "django-db"
+
+# --- Cache: shared by every server process in served mode, so the sign-in and token throttles count
+# once for the installation, not once per gunicorn worker. CACHE_URL names the Redis; otherwise the
+# broker's Redis is used when there is one; embedded mode (no broker) keeps a process-local cache.
+_CACHE_URL = env_url("CACHE_URL", ("redis", "rediss")) or (None if CELERY_TASK_ALWAYS_EAGER else CELERY_BROKER_URL)
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "lims"),
+            "TIMEOUT": 300,
+        }
+        if _CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lims"}
+    )
+}
 CELERY_RESULT_EXTENDED = True
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 600, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 540, minimum=1)

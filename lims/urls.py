@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from lims.invitation_views import invitation_answer, invitation_list
 from lims.views import dashboard
 
 admin.site.site_header = "Secretome LIMS"
@@ -13,6 +14,8 @@ urlpatterns = [
     path("", dashboard, name="dashboard"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("invitations/", invitation_list, name="invitations"),
+    path("invitations/<int:pk>/<slug:answer>/", invitation_answer, name="invitation-answer"),
     path("", include("batches.urls")),
     path("protocols/", include("protocols.urls")),
     path("admin/", admin.site.urls),

@@ -3,8 +3,13 @@
 Database triggers (migration 0005) write every subject whose inputs changed into the outbox table, in
 the changing transaction, whatever wrote the rows: save(), QuerySet.update(), bulk_create(), raw SQL.
 A connection-level hook notices writes to those tables and, once the transaction commits, claims the
-rows its own connection wrote and queues the checks. Rows nobody claimed (a process that died after
-commit, a psql session) are picked up by the periodic `checklist_outbox_drain` task.
+rows its own connection wrote and queues the checks. A claimed row is not deleted: it stays until the
+check it asked for commits its report (`outbox_complete`, called in the report's transaction). The
+periodic `checklist_outbox_drain` task queues a check for every row nobody claimed (a process that died
+after commit, a psql session) and for every claim not completed within `REQUEUE_AFTER_S` (a worker
+killed mid-check, a message lost by the broker), so no check is lost and none waits for the broker's
+visibility timeout. Checks are idempotent, so a check queued twice costs a second evaluation, never a
+second report.
 """
 
 import logging
@@ -41,18 +46,42 @@ WATCHED_TABLES = (
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE")
 _dispatch_suspended: ContextVar[bool] = ContextVar("checklist_dispatch_suspended", default=False)
 
+# A queued check that has not committed its report after this long is queued again by the drain.
+REQUEUE_AFTER_S = 120
+
 CLAIM_OWN_SQL = """
-    DELETE FROM batches_checklistoutbox WHERE id IN (
-        SELECT id FROM batches_checklistoutbox WHERE backend_pid = pg_backend_pid()
+    UPDATE batches_checklistoutbox SET claimed_at = clock_timestamp() WHERE id IN (
+        SELECT id FROM batches_checklistoutbox WHERE backend_pid = pg_backend_pid() AND claimed_at IS NULL
         ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
     ) RETURNING subject_kind, subject_id
 """
 CLAIM_ANY_SQL = """
-    DELETE FROM batches_checklistoutbox WHERE id IN (
-        SELECT id FROM batches_checklistoutbox WHERE created_at < now() - make_interval(secs => %s)
+    UPDATE batches_checklistoutbox SET claimed_at = clock_timestamp() WHERE id IN (
+        SELECT id FROM batches_checklistoutbox
+        WHERE (claimed_at IS NULL AND created_at < now() - make_interval(secs => %s))
+           OR claimed_at < now() - make_interval(secs => %s)
         ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
     ) RETURNING subject_kind, subject_id
 """
+# Rows whose writing transaction had committed when the check took its snapshot: their changes were read.
+COMPLETE_SQL = """
+    DELETE FROM batches_checklistoutbox
+    WHERE subject_kind = %s AND subject_id = ANY(%s::bigint[]) AND txid_visible_in_snapshot(txid, %s::txid_snapshot)
+"""
+
+
+def outbox_snapshot() -> str:
+    """Taken by a check before it reads its inputs (and after it holds the subjects' lock)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT txid_current_snapshot()::text")
+        return cursor.fetchone()[0]
+
+
+def outbox_complete(*, kind: str, subject_ids: list[int], snapshot: str) -> int:
+    """In the check's transaction: the outbox rows whose changes the check has read are done."""
+    with connection.cursor() as cursor:
+        cursor.execute(COMPLETE_SQL, [kind, sorted(set(subject_ids)), snapshot])
+        return cursor.rowcount
 
 
 def _is_watched_write(sql: str) -> bool:
@@ -112,12 +141,15 @@ def _publish(kind: str, subject_id: int) -> None:
         tasks.study_check.delay(study_id=subject_id)
 
 
-def outbox_dispatch(*, own_only: bool, limit: int = 1000, min_age_seconds: float = 0) -> int:
+def outbox_dispatch(
+    *, own_only: bool, limit: int = 1000, min_age_seconds: float = 0, requeue_after_seconds: float = REQUEUE_AFTER_S
+) -> int:
     """Claim outbox rows and queue one check per distinct subject; returns how many were queued.
 
     The claim and the publishing share one transaction: if the broker refuses a message the claim
-    rolls back and the rows stay for the next drain. A crash after publishing but before commit
-    queues a check twice, which is harmless (a report is keyed by its fingerprint).
+    rolls back and the rows stay unclaimed. A crash after publishing but before commit queues a check
+    twice, which is harmless (a report is keyed by its fingerprint). Claimed rows stay until their
+    check completes them; the drain (own_only=False) re-claims those older than requeue_after_seconds.
     """
     queued = 0
     eager = settings.CELERY_TASK_ALWAYS_EAGER
@@ -126,7 +158,7 @@ def outbox_dispatch(*, own_only: bool, limit: int = 1000, min_age_seconds: float
             if own_only:
                 cursor.execute(CLAIM_OWN_SQL, [limit])
             else:
-                cursor.execute(CLAIM_ANY_SQL, [min_age_seconds, limit])
+                cursor.execute(CLAIM_ANY_SQL, [min_age_seconds, requeue_after_seconds, limit])
             claimed = cursor.fetchall()
             subjects = sorted(set(claimed))
             for kind, subject_id in subjects:

@@ -95,7 +95,8 @@ class ChecklistOutbox(models.Model):
     """Subjects whose checklist inputs changed, written by database triggers in the changing transaction.
 
     One row per (transaction, subject), so a transaction touching 50 rows of one batch leaves one row.
-    Rows are claimed and turned into Celery tasks after commit (batches.checklist.outbox).
+    Rows are claimed and turned into Celery tasks after commit (batches.checklist.outbox); the check
+    deletes them in the transaction that commits its report, so an unfinished claim is queued again.
     """
 
     class Subject(models.TextChoices):
@@ -107,6 +108,11 @@ class ChecklistOutbox(models.Model):
     subject_kind = models.CharField(max_length=5, choices=Subject.choices)
     subject_id = models.BigIntegerField()
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When a check was last queued for this row; the row stays until that check commits its report.",
+    )
 
     class Meta:
         ordering = ["id"]
@@ -115,6 +121,7 @@ class ChecklistOutbox(models.Model):
                 fields=["txid", "subject_kind", "subject_id"], name="checklistoutbox_once_per_transaction"
             ),
         ]
+        indexes = [models.Index(fields=["subject_kind", "subject_id"], name="checklistoutbox_subject")]
 
     def __str__(self) -> str:
         return f"{self.subject_kind} {self.subject_id} (tx {self.txid})"

@@ -4,6 +4,8 @@ A report is keyed by the fingerprint of every input it read: running a check twi
 records returns the report already written, never a second row. Checks of one subject are
 serialised by a transaction-level advisory lock taken *before* the inputs are read, so the check
 that commits last has read the newest records and the current-report pointer cannot go back in time.
+The check also deletes the outbox rows whose changes it read, in the same transaction: a check that
+dies before committing leaves them for the outbox drain to queue again.
 """
 
 import logging
@@ -22,6 +24,7 @@ from batches.checklist import (
 )
 from batches.checklist.engine import evaluate_batch_inputs, evaluate_study_inputs, fingerprint
 from batches.checklist.inputs import load_batch_inputs, load_study_inputs
+from batches.checklist.outbox import outbox_complete, outbox_snapshot
 from batches.models import BatchEvent, BatchEventKind, ChecklistReport, SecretomeBatch, Study
 from batches.models.checklist import ChecklistActivation, CurrentChecklistReport
 from lims.audit import audit_context
@@ -113,6 +116,8 @@ def _run(kind: str, ids: list[int], version: str | None) -> tuple[dict[int, int]
     )
     with transaction.atomic():
         _lock(kind, ids)
+        # The outbox rows this check answers are completed in this transaction, with its report.
+        outbox_complete(kind=kind, subject_ids=ids, snapshot=outbox_snapshot())
         inputs = load(ids)
         if not inputs:
             return {}, set()

@@ -5,13 +5,14 @@ from rest_framework.routers import DefaultRouter
 
 from batches.api.urls import router as batches_router
 from lims.api import auth
-from lims.api.memberships import MembershipViewSet
+from lims.api.memberships import InvitationViewSet, MembershipViewSet
 from protocols.api.urls import router as protocols_router
 
 router = DefaultRouter()
 router.registry.extend(batches_router.registry)
 router.registry.extend(protocols_router.registry)
 router.register("memberships", MembershipViewSet, basename="membership")
+router.register("invitations", InvitationViewSet, basename="invitation")
 
 app_name = "api"
 urlpatterns = [

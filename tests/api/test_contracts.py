@@ -3,7 +3,7 @@
 import pytest
 
 from batches import models as m
-from lims.models import Membership
+from lims.models import Invitation, Membership
 from protocols import models as pm
 from tests import factories as f
 from tests.api.contract import ResourceContract
@@ -428,10 +428,17 @@ class TestMemberships(ResourceContract):
         return f.MembershipFactory(lab=lab, role="technician")
 
     def create_payload(self, lab, cast):
-        return {"user": f.UserFactory().pk, "role": "auditor"}
+        return {"username": f.UserFactory().username, "role": "auditor"}
 
     def update_payload(self, instance):
         return {"role": "reviewer"}
+
+    def test_it_creates_a_record_in_the_users_only_lab(self, api, lab, cast):
+        # A member is added by invitation (README, API changes): the answer is the pending invitation.
+        response = api(cast[self.writer]).post(self.url, self.create_payload(lab, cast), format="json")
+        assert response.status_code == 201, response.data
+        assert response.data["lab"] == lab.pk
+        assert Invitation.objects.get(pk=response.data["id"]).status == "pending"
 
 
 def test_every_resource_of_the_design_has_a_contract():

@@ -1,4 +1,4 @@
-"""Lab administrators manage who belongs to their lab."""
+"""Lab administrators manage who belongs to their lab (people join by invitation: tests/security)."""
 
 import pytest
 
@@ -8,24 +8,29 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 
-def test_a_lab_admin_adds_a_member(api, lab, lab_admin):
+def test_a_lab_admin_adds_a_member_who_accepts_the_invitation(api, lab, lab_admin):
     newcomer = f.UserFactory()
-    response = api(lab_admin).post("/api/v1/memberships/", {"user": newcomer.pk, "role": "auditor"}, format="json")
+    body = {"username": newcomer.username, "role": "auditor"}
+    response = api(lab_admin).post("/api/v1/memberships/", body, format="json")
     assert response.status_code == 201, response.data
+    assert not Membership.objects.filter(user=newcomer).exists(), "nobody is enrolled before accepting"
+    assert api(newcomer).post(f"/api/v1/invitations/{response.data['id']}/accept/").status_code == 200
     assert Membership.objects.get(user=newcomer).lab == lab
 
 
 def test_nobody_else_manages_members(api, lab, technician, reviewer, auditor):
     newcomer = f.UserFactory()
     for user in (technician, reviewer, auditor):
-        response = api(user).post("/api/v1/memberships/", {"user": newcomer.pk, "role": "auditor"}, format="json")
+        body = {"username": newcomer.username, "role": "auditor", "lab": lab.pk}
+        response = api(user).post("/api/v1/memberships/", body, format="json")
         assert response.status_code == 403
 
 
 def test_a_member_is_added_once(api, lab, lab_admin, technician):
-    response = api(lab_admin).post("/api/v1/memberships/", {"user": technician.pk, "role": "auditor"}, format="json")
+    body = {"username": technician.username, "role": "auditor"}
+    response = api(lab_admin).post("/api/v1/memberships/", body, format="json")
     assert response.status_code == 400
-    assert "user" in response.data
+    assert "invitee" in response.data
 
 
 def test_the_last_lab_admin_stays(api, lab, lab_admin):

@@ -141,3 +141,17 @@ def test_the_batch_page_shows_its_processing_qc_and_aliquots_inline_with_a_histo
     assert "Type 70 Ti" in body
     assert _url(m.SecretomeBatch, "history", batch.pk) in body
     assert client.get(_url(m.SecretomeBatch, "history", batch.pk)).status_code == 200
+
+
+def test_view_on_site_and_other_apps_rows_answer_404_or_403_never_a_500(client, demo):
+    from django.contrib.contenttypes.models import ContentType
+
+    client.force_login(get_user_model().objects.get(username="boss"))
+    stranger = f.DonorFactory(code="ELSEWHERE-D")
+    donor_type = ContentType.objects.get_for_model(m.Donor)
+    assert client.get(f"/admin/r/{donor_type.pk}/{stranger.pk}/").status_code == 404
+    for model in admin.site._registry:
+        if model._meta.app_label == "pghistory":
+            model_type = ContentType.objects.get_for_model(model)
+            assert client.get(f"/admin/r/{model_type.pk}/1/").status_code == 404
+            assert client.get(_url(model, "change", 1)).status_code in (302, 403, 404)
