@@ -121,11 +121,16 @@ class SameLab(pgtrigger.Trigger):
     """Every foreign key of a lab-owned row points at a row of the same lab, and a row's lab never changes.
 
     The function is generated from the model's foreign keys when the trigger is compiled, so a new
-    foreign key shows up in `makemigrations`. `exempt` names links that cross labs on purpose.
+    foreign key shows up in `makemigrations`. `exempt` names links that cross labs on purpose (a shipment's
+    receipt points at the sender's shipment); `crossing_when` names links that may cross labs only while another
+    foreign key of the row is set ({"batch": "received_aliquot"}: a partner's batch, given as a received aliquot).
     """
 
-    def __init__(self, *, name: str = SAME_LAB, exempt: tuple[str, ...] = ()):
+    def __init__(
+        self, *, name: str = SAME_LAB, exempt: tuple[str, ...] = (), crossing_when: dict[str, str] | None = None
+    ):
         self.exempt = tuple(exempt)
+        self.crossing_when = dict(crossing_when or {})
         super().__init__(name=name, when=pgtrigger.Before, operation=pgtrigger.Insert | pgtrigger.Update)
 
     def lab_links(self, model) -> list[tuple[str, str, str, str]]:
@@ -141,6 +146,13 @@ class SameLab(pgtrigger.Trigger):
             links.append((field.column, field.related_model._meta.db_table, target.column, target_lab))
         return links
 
+    def _unless(self, model, field_name: str) -> str:
+        """The SQL condition under which the link may cross labs ('' when it never may)."""
+        other = self.crossing_when.get(field_name)
+        if other is None:
+            return ""
+        return f' AND NEW."{model._meta.get_field(other).column}" IS NULL'
+
     def get_func(self, model) -> str:
         lab = _lab_column(model)
         parts = [
@@ -148,9 +160,11 @@ class SameLab(pgtrigger.Trigger):
             "RAISE EXCEPTION '% row %: its lab cannot change', TG_TABLE_NAME, OLD.id "
             "USING ERRCODE = 'check_violation'; END IF;"
         ]
+        by_column = {field.column: field.name for field in model._meta.concrete_fields}
         for column, table, key, target_lab in self.lab_links(model):
+            unless = self._unless(model, by_column[column])
             parts.append(
-                f'IF NEW."{column}" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "{table}" '
+                f'IF NEW."{column}" IS NOT NULL{unless} AND NOT EXISTS (SELECT 1 FROM "{table}" '
                 f'WHERE "{key}" = NEW."{column}" AND "{target_lab}" IS NOT DISTINCT FROM NEW."{lab}") THEN '
                 f"RAISE EXCEPTION '%.{column} = % points at a row of another lab', TG_TABLE_NAME, NEW.\"{column}\" "
                 "USING ERRCODE = 'check_violation'; END IF;"

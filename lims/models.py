@@ -48,6 +48,20 @@ class Membership(models.Model):
         return f"{self.user} — {self.get_role_display()} in {self.lab}"
 
 
+def lab_owned_triggers(*, exempt: tuple[str, ...] = (), crossing_when: dict[str, str] | None = None) -> list:
+    """The triggers of every lab-owned row; a model whose links cross labs on purpose names them here."""
+    return [
+        pgtrigger.Trigger(
+            name="bump_version",
+            when=pgtrigger.Before,
+            operation=pgtrigger.Update,
+            func="NEW.version := OLD.version + 1; RETURN NEW;",
+        ),
+        SameLab(exempt=exempt, crossing_when=crossing_when),
+        FiniteNumbers(),
+    ]
+
+
 class LabOwnedModel(models.Model):
     """Every lab-owned row: its lab, who made it and when, and a version for optimistic locking.
 
@@ -72,16 +86,7 @@ class LabOwnedModel(models.Model):
 
     class Meta:
         abstract = True
-        triggers = [
-            pgtrigger.Trigger(
-                name="bump_version",
-                when=pgtrigger.Before,
-                operation=pgtrigger.Update,
-                func="NEW.version := OLD.version + 1; RETURN NEW;",
-            ),
-            SameLab(),
-            FiniteNumbers(),
-        ]
+        triggers = lab_owned_triggers()
 
 
 # Models kept in their own modules (audit chain, signatures, sign-in log) are registered here.

@@ -14,7 +14,7 @@ from django.db.models import Q
 from batches import choices
 from lims import constraints as c
 from lims.audit import tracked
-from lims.models import LabOwnedModel
+from lims.models import LabOwnedModel, lab_owned_triggers
 
 
 class ShippingCondition(models.TextChoices):
@@ -185,7 +185,7 @@ class ShipmentReceipt(LabOwnedModel):
     refusal_reason = models.TextField(blank=True)
 
     class Meta(LabOwnedModel.Meta):
-        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
+        triggers = [*lab_owned_triggers(exempt=("shipment",)), c.never_deleted()]
         ordering = ["-received_at"]
         constraints = [
             c.in_choices("shipmentreceipt", "condition_on_arrival", ArrivalCondition),
@@ -222,7 +222,7 @@ class ReceivedAliquot(LabOwnedModel):
     status = models.CharField(max_length=10, choices=choices.AliquotStatus.choices)
 
     class Meta(LabOwnedModel.Meta):
-        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
+        triggers = [*lab_owned_triggers(exempt=("item", "source_aliquot", "snapshot")), c.never_deleted()]
         ordering = ["code"]
         constraints = [
             c.unique_code_per_lab("receivedaliquot"),
@@ -283,6 +283,7 @@ class ImpactNotice(LabOwnedModel):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(LabOwnedModel.Meta):
+        triggers = [*lab_owned_triggers(exempt=("batch", "shipment", "snapshot"))]
         ordering = ["-created_at"]
         constraints = [
             c.in_choices("impactnotice", "kind", NoticeKind),

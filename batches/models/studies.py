@@ -7,7 +7,7 @@ from django.db.models import F, Func, Q
 from batches import choices
 from lims import constraints as c
 from lims.audit import tracked
-from lims.models import LabOwnedModel
+from lims.models import LabOwnedModel, lab_owned_triggers
 
 
 @tracked
@@ -148,7 +148,7 @@ class Administration(LabOwnedModel):
     body_weight_g = models.FloatField(null=True, blank=True, help_text="Body weight at dosing, g (for EU/kg).")
 
     class Meta(LabOwnedModel.Meta):
-        triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
+        triggers = [*lab_owned_triggers(crossing_when={"batch": "received_aliquot"}), c.never_deleted()]
         ordering = ["study", "group"]
         constraints = [
             c.in_choices("administration", "dose_unit", choices.DoseUnit, blank=True),
