@@ -174,13 +174,13 @@ class SameLab(pgtrigger.Trigger):
 
 
 NUMBER_LIMIT = 1e15  # no quantity a lab records comes near it; beyond it sums and products in exports overflow
-SMALLEST_NUMBER = 1e-12  # below it (other than 0), quotients of recorded values overflow to infinity
 
 
 class FiniteNumbers(pgtrigger.Trigger):
-    """Every floating-point column of the row is 0 or finite with a magnitude from SMALLEST_NUMBER to NUMBER_LIMIT.
+    """Every floating-point column of the row is a finite number within ±NUMBER_LIMIT (NaN and infinity are refused).
 
-    NaN and infinity are refused too.
+    No lower bound on the magnitude: a range (|x| <= limit) is what the API schema can state as minimum/maximum,
+    and the exports guard their own quotients (an overflowing computed value renders as no value).
 
     Generated from the model's float fields when compiled, so a new field is covered by `makemigrations`.
     """
@@ -190,8 +190,7 @@ class FiniteNumbers(pgtrigger.Trigger):
 
     def get_func(self, model) -> str:
         parts = [
-            f'IF NEW."{field.column}" IS NOT NULL AND NOT (NEW."{field.column}" = 0 OR abs(NEW."{field.column}") '
-            f"BETWEEN {SMALLEST_NUMBER:g} AND {NUMBER_LIMIT:.0f}) THEN "
+            f'IF NEW."{field.column}" IS NOT NULL AND NOT abs(NEW."{field.column}") <= {NUMBER_LIMIT:.0f} THEN '
             f"RAISE EXCEPTION '%.{field.column} = % is not a finite number within "
             f"±{NUMBER_LIMIT:g}', TG_TABLE_NAME, NEW.\"{field.column}\" USING ERRCODE = 'check_violation'; END IF;"
             for field in model._meta.concrete_fields

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from django.db import models
 
-from lims.constraints import NUMBER_LIMIT, SMALLEST_NUMBER
+from lims.constraints import NUMBER_LIMIT
 
 Rule = Callable[[models.Model], dict[str, list[str]]]
 
@@ -22,6 +22,7 @@ _RULES: dict[type[models.Model], list[Rule]] = defaultdict(list)
 PRINTABLE_CODE = re.compile(r"^[A-Za-z0-9\-_./]+$")
 CODE_MESSAGE = "Use letters, digits and - _ . / only (it is printed on labels)."
 TEXT_LIMIT = 4000
+NUMBER_MESSAGE = f"Must be a finite number from {-NUMBER_LIMIT:g} to {NUMBER_LIMIT:g}."
 
 
 def register(model: type[models.Model]) -> Callable[[Rule], Rule]:
@@ -49,11 +50,9 @@ def _generic(instance: models.Model) -> dict[str, list[str]]:
         elif (
             isinstance(field, models.FloatField)
             and isinstance(value, float | int)
-            and not (value == 0 or (math.isfinite(value) and SMALLEST_NUMBER <= abs(value) <= NUMBER_LIMIT))
+            and not (math.isfinite(value) and abs(value) <= NUMBER_LIMIT)
         ):
-            errors.setdefault(field.name, []).append(
-                f"Must be 0 or a number of magnitude {SMALLEST_NUMBER:g} to {NUMBER_LIMIT:g}."
-            )
+            errors.setdefault(field.name, []).append(NUMBER_MESSAGE)
     return errors
 
 

@@ -28,6 +28,9 @@ from lims.models import Lab
 from lims.roles import WRITE_ROLES
 
 FILE_FORMATS = ("csv", "xlsx")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# What a download answers: an XLSX workbook or a CSV sheet, as `format` asks.
+DOWNLOADS = {(200, XLSX): OpenApiTypes.BINARY, (200, "text/csv"): OpenApiTypes.STR}
 
 
 class ImportRunSerializer(serializers.ModelSerializer):
@@ -171,7 +174,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(
         summary="The uploaded file with an error column (CSV UTF-8 with BOM, or XLSX with the bad cells red)",
         parameters=[OpenApiParameter("format", str, enum=list(FILE_FORMATS), default="csv")],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses=DOWNLOADS,
         filters=False,
     )
     @action(detail=True, methods=["get"], content_negotiation_class=IgnoreFormatNegotiation, filter_backends=[])
@@ -187,7 +190,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             OpenApiParameter("format", str, enum=list(FILE_FORMATS), default="xlsx"),
             OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=KINDS),
         ],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses=DOWNLOADS,
         filters=False,
     )
     @action(
@@ -201,7 +204,7 @@ class ImportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def templates(self, request: Request, kind: str = ""):
         if kind not in KINDS:
             return Response(
-                {"kind": [f"'{kind}' is not an import kind; choose one of: {', '.join(KINDS)}."]},
+                {"detail": f"'{kind}' is not an import kind; choose one of: {', '.join(KINDS)}."},
                 status=status.HTTP_404_NOT_FOUND,
             )
         query = FileFormatSerializer(data={"format": request.query_params.get("format", "xlsx")})

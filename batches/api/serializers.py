@@ -358,7 +358,6 @@ class AdministrationSerializer(LabOwnedSerializer):
 class OutcomeMeasureSerializer(LabOwnedSerializer):
     time_points = serializers.ListField(
         child=serializers.IntegerField(min_value=-3650, max_value=36500),
-        min_length=1,
         max_length=200,
         required=False,
         help_text="Days after induction, e.g. [0, 7, 14, 21]; empty or left out: not recorded.",

@@ -173,6 +173,7 @@ class StudiesTableRequest(serializers.Serializer):
     studies = serializers.ListField(
         child=serializers.IntegerField(min_value=1),
         allow_empty=False,
+        min_length=1,  # states allow_empty=False in the schema (minItems)
         help_text="Ids of studies in your labs; one row per study and group.",
     )
     format = serializers.ChoiceField(choices=studies_table.FORMATS, default="md")

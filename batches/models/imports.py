@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from lims.constraints import SameLab
+
 
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
@@ -48,6 +50,7 @@ class ImportRun(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["lab", "-created_at"])]
+        triggers = [SameLab()]  # the dry run a commit was checked by is the same lab's
         constraints = [
             models.CheckConstraint(condition=Q(status__in=ImportStatus.values), name="importrun_status_valid"),
             models.CheckConstraint(

@@ -120,7 +120,9 @@ class ShipmentItem(LabOwnedModel):
     batch_code = models.CharField(max_length=40)
     volume_ul = models.FloatField()
     state = models.CharField(max_length=12, choices=choices.AliquotState.choices)
-    freeze_thaw_count = models.PositiveSmallIntegerField(default=0)
+    freeze_thaw_count = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Cycles at packing, as the producer recorded them (empty = not recorded)."
+    )
 
     class Meta(LabOwnedModel.Meta):
         triggers = [*LabOwnedModel.Meta.triggers, c.never_deleted()]
@@ -163,7 +165,10 @@ class ProvenanceSnapshot(models.Model):
             models.CheckConstraint(condition=Q(fingerprint__regex=r"^[0-9a-f]{64}$"), name="provenancesnapshot_hash"),
         ]
         indexes = [models.Index(fields=["receiver", "batch"])]
-        triggers = [pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+            c.SameLab(),  # the producer's snapshot of the producer's batch in the producer's shipment
+        ]
 
     def __str__(self) -> str:
         return f"{self.batch_code} v{self.snapshot_version} ({self.fingerprint[:12]})"
@@ -218,7 +223,9 @@ class ReceivedAliquot(LabOwnedModel):
     )
     position = models.CharField(max_length=4, blank=True)
     stored_at = models.DateTimeField(null=True, blank=True)
-    freeze_thaw_count = models.PositiveSmallIntegerField(default=0, help_text="Cycles so far, in every lab.")
+    freeze_thaw_count = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Cycles so far, in every lab (empty = the producer did not record them)."
+    )
     status = models.CharField(max_length=10, choices=choices.AliquotStatus.choices)
 
     class Meta(LabOwnedModel.Meta):

@@ -56,8 +56,9 @@ def qc_result_plausible(result: QCResult) -> dict[str, list[str]]:
             and rule.minimum is not None
             and (result.value < rule.minimum or (rule.above_minimum and result.value == rule.minimum))
         ):
+            # Worded as the assay's rule: the schema states one range for every assay, this one depends on `assay`.
             relation = "greater than" if rule.above_minimum else "at least"
-            errors["value"] = [f"{assay} must be {relation} {rule.minimum:g}."]
+            errors["value"] = [f"{assay} values are {relation} {rule.minimum:g}."]
         if result.result_text and not rule.qualitative:
             errors["result_text"] = [
                 f"{assay} is quantitative: give its value and unit; a qualitative result does not apply."
@@ -65,7 +66,7 @@ def qc_result_plausible(result: QCResult) -> dict[str, list[str]]:
     if result.value is not None and result.unit in {"%", "% inhibition"} and "value" not in errors:
         low = -100 if result.unit == "% inhibition" else 0
         if not low <= result.value <= 100:
-            errors["value"] = [f"A percentage must be between {low} and 100."]
+            errors["value"] = [f"A value in {result.unit} runs from {low} to 100."]
     return errors
 
 

@@ -132,6 +132,7 @@ _NAMED_RULES: dict[str, tuple[str, str]] = {
         "An approved deviation needs a justification, an approver and the approval date.",
     ),
     "membership_one_role_per_lab": ("user", "This user is already a member of the lab."),
+    "invitation_one_pending_per_person": ("invitee", "This person already has a pending invitation to the lab."),
 }
 
 _RULE_SUFFIXES: list[tuple[str, Callable[[models.Model, str, Q], str]]] = [

@@ -93,7 +93,9 @@ class ShipmentCreateSerializer(serializers.Serializer):
     )
     code = serializers.CharField(max_length=40, required=False, allow_blank=True, help_text="Default SH-0001, …")
     receiver = serializers.IntegerField(help_text="Id of a partner lab this lab ships to.")
-    aliquots = serializers.ListField(child=serializers.IntegerField(), help_text="Ids of available aliquots.")
+    aliquots = serializers.ListField(
+        child=serializers.IntegerField(), min_length=1, help_text="Ids of available aliquots (at least one)."
+    )
     shipping_condition = serializers.ChoiceField(choices=ShippingCondition.choices)
     courier = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     tracking_reference = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")

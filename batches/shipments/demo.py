@@ -112,6 +112,7 @@ def _partner_batch(producer: Lab, tech, pi, code: str, collected_at: str, row: s
             location=box,
             position=f"{row}{index}",
             stored_at=batch.collected_at,
+            freeze_thaw_count=0,  # frozen once at collection, never thawed: the lab records it
             protocol_version=storage_sop,
         )
     deviation_sync(batch=batch, actor=tech)

@@ -316,7 +316,7 @@ def received_aliquot_custody(*, aliquot: ReceivedAliquot) -> list[dict]:
             "at": None,
             "event": "stored",
             "detail": f"{item.aliquot_code}: {shipped.get('state', item.state)}, "
-            f"{shipped.get('temperature_c', '—')} °C, {item.freeze_thaw_count} freeze–thaw cycle(s) at packing",
+            f"{shipped.get('temperature_c', '—')} °C, {_cycles_at_packing(item.freeze_thaw_count)}",
         },
         {
             "lab": shipment.lab.name,
@@ -339,3 +339,10 @@ def received_aliquot_custody(*, aliquot: ReceivedAliquot) -> list[dict]:
             continue
         timeline.append({"lab": shipment.receiver.name, "at": event.at, "event": event.kind, "detail": event.note})
     return timeline
+
+
+def _cycles_at_packing(count: int | None) -> str:
+    """The freeze–thaw count at packing as the producer knew it; an unrecorded count is said, never shown as 0."""
+    if count is None:
+        return "freeze–thaw cycles not recorded at packing"
+    return f"{count} freeze–thaw cycle(s) at packing"

@@ -441,8 +441,14 @@ def received_aliquot_thaw(*, aliquot: ReceivedAliquot, actor, at: dt.datetime | 
         locked = ReceivedAliquot.objects.select_for_update().get(pk=aliquot.pk)
         if locked.status != AliquotStatus.AVAILABLE:
             _refuse("status", f"Aliquot {locked.code} is {locked.status}.")
-        locked.freeze_thaw_count += 1
-        locked.save(update_fields=["freeze_thaw_count", "updated_at"])
+        # An unknown count stays unknown: adding one to "not recorded" would invent the cycles before it.
+        # The thaw itself is still recorded, in the event, and says so.
+        note = ""
+        if locked.freeze_thaw_count is None:
+            note = "Thawed once more; the cycles before receipt were not recorded, so the count stays unknown."
+        else:
+            locked.freeze_thaw_count += 1
+            locked.save(update_fields=["freeze_thaw_count", "updated_at"])
         ReceivedAliquotEvent.objects.create(
             lab_id=locked.lab_id,
             created_by=actor,
@@ -450,6 +456,7 @@ def received_aliquot_thaw(*, aliquot: ReceivedAliquot, actor, at: dt.datetime | 
             kind=AliquotEventKind.THAWED,
             at=at or timezone.now(),
             actor=actor,
+            note=note,
         )
         locked.refresh_from_db(fields=["version"])
         return locked

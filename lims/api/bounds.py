@@ -1,5 +1,6 @@
 """The numeric bounds of a model field, read from the rules the database enforces (check constraints on
-that field alone) and from the field's own validators, so the API validates and documents the same range.
+that field alone, and the ±NUMBER_LIMIT every float column keeps) and from the field's own validators, so
+the API validates and documents the same range.
 
 `Bounds` feeds both the serializer field (DRF validators, so a bad value is a 400 naming the field before
 anything reaches the database) and the OpenAPI schema (minimum / maximum / exclusiveMinimum)."""
@@ -11,6 +12,9 @@ from typing import Any
 from django.core import validators
 from django.db import models
 from django.db.models import Q
+
+from lims.constraints import NUMBER_LIMIT
+from lims.plausibility import NUMBER_MESSAGE
 
 BOUND_LOOKUPS = {"gte", "gt", "lte", "lt"}
 
@@ -85,7 +89,12 @@ def model_field_bounds(model: type[models.Model], field_name: str) -> Bounds | N
         return None
     if not isinstance(field, models.IntegerField | models.FloatField | models.DecimalField):
         return None
-    bounds = Bounds()
+    # Every float column holds a finite number within ±NUMBER_LIMIT (lims.constraints.FiniteNumbers).
+    bounds = (
+        Bounds(-NUMBER_LIMIT, NUMBER_LIMIT, message=NUMBER_MESSAGE)
+        if isinstance(field, models.FloatField)
+        else Bounds()
+    )
     for validator in field.validators:
         limit = getattr(validator, "limit_value", None)
         if callable(limit) or isinstance(limit, bool) or not isinstance(limit, int | float):

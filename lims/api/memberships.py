@@ -8,6 +8,7 @@ from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -45,6 +46,8 @@ def _only_lab(request: Request, attrs: dict) -> Lab:
     if attrs.get("lab") is not None:
         return attrs["lab"]
     labs = list(Lab.objects.filter(memberships__user=request.user, memberships__role__in=ADMIN_ROLES)[:2])
+    if not labs:  # a role question, not a missing field: nobody is invited by someone who administers no lab
+        raise PermissionDenied("You administer no lab, so you cannot invite anyone.")
     if len(labs) != 1:
         raise serializers.ValidationError({"lab": ["Say which lab the person is invited to."]})
     return labs[0]

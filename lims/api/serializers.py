@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
@@ -12,6 +12,7 @@ from lims.api.bounds import apply_bounds, model_field_bounds, model_field_patter
 from lims.api.filters import ISO_DATE
 from lims.api.scoping import member_lab_ids
 from lims.models import Lab, Membership
+from lims.plausibility import CODE_MESSAGE, PRINTABLE_CODE, TEXT_LIMIT
 
 User = get_user_model()
 
@@ -133,6 +134,24 @@ class StrictSerializer(JsonTypesMixin, serializers.Serializer):
     """An input serializer for a JSON body (an action's reason, password or signature)."""
 
 
+def _apply_plausible_text(model, source: str, field) -> None:
+    """The generic plausibility rules on text (lims.plausibility) as validators, so the schema states them:
+    a code is printable on labels (`pattern`), a long text is bounded (`maxLength`)."""
+    try:
+        model_field = model._meta.get_field(source)
+    except Exception:
+        return
+    if source == "code" and isinstance(model_field, models.CharField | models.TextField):
+        field.validators.append(RegexValidator(PRINTABLE_CODE.pattern, message=CODE_MESSAGE))
+    if isinstance(model_field, models.TextField) and (field.max_length is None or field.max_length > TEXT_LIMIT):
+        field.max_length = TEXT_LIMIT
+        field.validators.append(
+            MaxLengthValidator(
+                TEXT_LIMIT, message=f"At most {TEXT_LIMIT} characters; attach longer documents as raw data."
+            )
+        )
+
+
 class StrictModelSerializer(JsonTypesMixin, serializers.ModelSerializer):
     """A ModelSerializer with JSON types as stated, and the numeric range (and the text pattern) of each model
     field from the rules the database enforces (lims.api.bounds)."""
@@ -152,6 +171,7 @@ class StrictModelSerializer(JsonTypesMixin, serializers.ModelSerializer):
                 pattern = model_field_pattern(model, source)
                 if pattern is not None:
                     field.validators.append(RegexValidator(pattern[0], message=pattern[1]))
+                _apply_plausible_text(model, source, field)
         return fields
 
 

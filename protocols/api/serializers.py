@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from batches.api.serializers import ReasonSerializer, SignatureSerializer
+from batches.choices import IntendedUse
 from batches.models import SecretomeBatch
 from lims.api.serializers import LabOwnedSerializer, QuerySerializer, StrictSerializer
 from protocols.models import Deviation, ParameterType, Protocol, ProtocolParameter, ProtocolVersion, VersionStatus
@@ -94,6 +95,9 @@ class DiffQuerySerializer(QuerySerializer):
 
 
 class BatchUsageSerializer(serializers.ModelSerializer):
+    # Blank until recorded: stated so the schema allows "" as the batch serializer's own does.
+    intended_use = serializers.ChoiceField(choices=IntendedUse.choices, allow_blank=True, read_only=True)
+
     class Meta:
         model = SecretomeBatch
         fields = ("id", "code", "status", "product_type", "intended_use", "collected_at")

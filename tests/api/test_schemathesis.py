@@ -73,6 +73,13 @@ CROSS_RECORD_RULES = {
     "max_value": "a range runs upwards (min_value)",
     "is_primary": "a study has one primary outcome measure",
     "spec_version": "a specification's version number is unique for its assay, analyte and product type",
+    "collected_at": "a batch is collected on or after its producing passage was seeded (passage)",
+    "mock_control": "a batch cannot be its own mock control (the record's id)",
+    "file": "an uploaded file holds a sheet or an instrument export, not any bytes (its content)",
+    "studies": "the studies exported are studies of your labs (other rows)",
+    "receiver": "a shipment goes to a partner lab this lab ships to (other rows)",
+    "plate_method": "a plate reader's file is read as bca or elisa (instrument)",
+    "schedule_days": "dosing days are listed in order, each once (an order within the list)",
 }
 ORDER_RULE = "Must not be less than "
 SHAPE_COMPLAINTS = (

@@ -97,6 +97,16 @@ FREE_TEXT = {
     "site",
     "body",
     "change_summary",
+    # Shipments between labs (batches/models/shipments.py) and invitations (lims/invitations.py):
+    "invitee",  # the invited person's e-mail or username: an identifier
+    "courier",  # the carrier company's name
+    "tracking_reference",  # the carrier's reference
+    "aliquot_code",  # the producer's codes, frozen at packing: references
+    "batch_code",
+    "notes",  # narrative, like note and body
+    "refusal_reason",  # why a shipment or an aliquot was refused: narrative, like acceptance_justification
+    "rejection_reason",
+    "message",  # the text of an impact notice to the receiving lab: narrative, like body
     "default",
     "parameter",
     "expected",
@@ -160,6 +170,8 @@ def test_every_open_list_has_other_and_a_field_for_its_details():
         named = {f"{name}_details", f"{name.removesuffix('_method')}_details", "details", "isolation_details"}
         if model_name == "QCSpecification":
             named.add("analyte")  # a specification for an "other" assay is told apart by its analyte
+        if (model_name, name) == ("ShipmentReceipt", "condition_on_arrival"):
+            named.add("notes")  # "Other (see notes)": the receipt's notes describe the arrival
         details = {f.name for f in model._meta.get_fields()} & named
         assert details, f"{model_name}.{name} has 'other' but no field for its details"
 

@@ -165,8 +165,11 @@ def test_seed_demo_leaves_what_users_edited_through_the_api_alone(capsys):
     )
     auditor = Membership.objects.get(user__username="auditor")
     assert admin.delete(f"/api/v1/memberships/{auditor.pk}/").status_code == 204
-    response = admin.post("/api/v1/memberships/", {"user": auditor.user_id, "role": "auditor"}, format="json")
+    # A member is re-added the way every member joins: invited by user name, then accepting.
+    response = admin.post("/api/v1/memberships/", {"invitee": "auditor", "role": "auditor"}, format="json")
     assert response.status_code == 201, response.content
+    accepted = _api("auditor").post(f"/api/v1/invitations/{response.data['id']}/accept/")
+    assert accepted.status_code == 200, accepted.content
     # A protocol renamed by the lab.
     sop = Protocol.objects.get(code="SOP-PRC-002")
     sop.code = "SOP-FIL-001"

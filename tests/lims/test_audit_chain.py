@@ -31,7 +31,7 @@ def _as_database_owner(*statements, params=None):
         cursor.execute("SET LOCAL session_replication_role = origin")
 
 
-_INSERT_LAB = "INSERT INTO lims_lab (name, slug, institution, created_at) VALUES (%s, %s, '', now())"
+_INSERT_LAB = "INSERT INTO lims_lab (name, slug, institution, url, created_at) VALUES (%s, %s, '', '', now())"
 
 
 def _conninfo() -> dict:

@@ -292,3 +292,56 @@ def test_a_refused_shipment_enters_no_storage(
             items=_accept_all(shipment, receiver_tech),
             condition_on_arrival="intact",
         )
+
+
+# --- What the database allows across labs, and what the lab did not record -------------------------
+
+
+def test_an_administrations_batch_may_be_another_labs_only_when_it_was_given_as_a_received_aliquot(
+    partners, lab, technician, reviewer, receiving_lab, receiver_tech, shipped_aliquots
+):
+    shipment = _dispatched(lab, technician, reviewer, receiving_lab, shipped_aliquots)
+    shipment_receive(
+        shipment=shipment,
+        actor=receiver_tech,
+        items=_accept_all(shipment, receiver_tech),
+        condition_on_arrival="intact",
+    )
+    received = ReceivedAliquot.objects.order_by("code").first()
+    administration = f.AdministrationFactory(lab=receiving_lab)
+    producers_batch = shipped_aliquots[0].batch_id
+
+    def update(received_aliquot_id):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE batches_administration SET batch_id = %s, received_aliquot_id = %s WHERE id = %s",
+                [producers_batch, received_aliquot_id, administration.pk],
+            )
+            return cursor.rowcount
+
+    with pytest.raises(DatabaseError, match="another lab"), transaction.atomic():
+        update(None)
+    assert update(received.pk) == 1
+    administration.refresh_from_db()
+    assert administration.batch_id == producers_batch and administration.received_aliquot_id == received.pk
+
+
+def test_an_unrecorded_freeze_thaw_count_is_shipped_and_thawed_as_unknown_never_as_zero(
+    partners, lab, technician, reviewer, receiving_lab, receiver_tech, shipped_aliquots
+):
+    Aliquot.objects.filter(pk=shipped_aliquots[0].pk).update(freeze_thaw_count=None)
+    shipment = _dispatched(lab, technician, reviewer, receiving_lab, shipped_aliquots)
+    item = shipment.items.get(aliquot=shipped_aliquots[0])
+    assert item.freeze_thaw_count is None
+    shipment_receive(
+        shipment=shipment,
+        actor=receiver_tech,
+        items=_accept_all(shipment, receiver_tech),
+        condition_on_arrival="intact",
+    )
+    received = ReceivedAliquot.objects.get(item=item)
+    assert received.freeze_thaw_count is None
+    thawed = received_aliquot_thaw(aliquot=received, actor=receiver_tech)
+    assert thawed.freeze_thaw_count is None
+    event = thawed.events.get(kind="thawed")
+    assert "not recorded" in event.note
