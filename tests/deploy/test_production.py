@@ -59,9 +59,9 @@ def production(settings, collected):
 def demo(db):
     call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115 - closed with the process
     return {
-        "batch": m.SecretomeBatch.objects.get(code="SB-25-001"),
-        "box": m.StorageLocation.objects.get(name="Box A1"),
-        "study": m.Study.objects.get(),
+        "batch": m.SecretomeBatch.objects.get(code="SB-25-001", lab__slug="demo-lab"),
+        "box": m.StorageLocation.objects.get(name="Box A1", lab__slug="demo-lab"),
+        "study": m.Study.objects.get(lab__slug="demo-lab"),
         "pi": get_user_model().objects.get(username="pi"),
     }
 
