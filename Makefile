@@ -60,6 +60,9 @@ browser:
 	  else echo "Chromium is missing: run 'sudo apt-get install -y chromium' (browser tests are skipped without it)"; fi; \
 	fi
 
+# The whole suite in two processes (pytest-xdist; each has its own test database, test_<name>_gw0/1; a file's
+# tests stay together). PYTEST_ARGS replaces that: `make test PYTEST_ARGS="tests/web -x"`.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -42,6 +42,7 @@ def embedded_database_settings(pgdata: Path) -> dict:
     pgdata.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: pgserver's own stop needs every user to have exited cleanly; _release decides.
     server = pgserver.get_server(pgdata, cleanup_mode=None)
+    server.global_process_id_list = _UserList(server.global_process_id_list.path)
     _stop_when_the_last_user_ends(server)
     uri = server.get_uri()
     socket_dir = parse_qs(urlparse(uri).query)["host"][0]
@@ -86,6 +87,49 @@ def embedded_application_role(owner: dict) -> dict:
 # --- lifetime: the server ends with the last process of this checkout that uses it ---------------------------
 
 
+class _UserList:
+    """pgserver's list of the processes using the server (`.handle_pids.json`), written atomically.
+
+    pgserver rewrites the file in place; runserver's reloader SIGKILLs its child while the child may be
+    rewriting it on SIGTERM, which left an empty file that nobody could read — and the server ran on."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def get(self) -> list[int]:
+        return _read_users(self.path)
+
+    def put(self, values: list[int]) -> None:
+        scratch = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        scratch.write_text(json.dumps(values))
+        os.replace(scratch, self.path)
+
+    def get_and_add(self, value: int) -> list[int]:
+        old = self.get()
+        if value not in old:
+            self.put([*old, value])
+        return old
+
+    def get_and_remove(self, value: int) -> list[int]:
+        old = self.get()
+        if value in old:
+            self.put([pid for pid in old if pid != value])
+        return old
+
+
+def _read_users(listed: Path) -> list[int]:
+    """The listed pids; an unreadable list (torn by a kill) counts as empty: its processes are gone or will
+    list themselves again when they next start."""
+    try:
+        values = json.loads(listed.read_text())
+    except FileNotFoundError:
+        return []
+    except (ValueError, OSError):
+        logger.warning("unreadable list of embedded PostgreSQL users in %s; treating it as empty", listed)
+        return []
+    return [value for value in values if isinstance(value, int)] if isinstance(values, list) else []
+
+
 def _stop_when_the_last_user_ends(server) -> None:
     if getattr(server, "_lims_release_registered", False):
         return
@@ -121,8 +165,7 @@ def live_users(pgdata: Path, *, excluding: int | None = None) -> list[int]:
     """The processes listed as using the server in pgdata that still run (a reused pid must be a Python)."""
     import psutil
 
-    listed = pgdata / ".handle_pids.json"
-    pids = json.loads(listed.read_text()) if listed.exists() else []
+    pids = _read_users(pgdata / ".handle_pids.json")
     alive = []
     for pid in pids:
         if pid == excluding:

@@ -126,12 +126,26 @@ def test_make_run_in_a_fresh_clone_stops_its_database_on_sigterm(clone):
         # make, runserver's reloader and its child all get it.
         os.killpg(make.pid, signal.SIGTERM)
         make.wait(timeout=90)
-        assert _wait_until(lambda: not _postgres_processes(pgdata), timeout=60), _postgres_processes(pgdata)
+        assert _wait_until(lambda: not _postgres_processes(pgdata), timeout=60), _leftover_report(clone, pgdata)
         assert not _answers(port)
     finally:
         if make.poll() is None:
             os.killpg(make.pid, signal.SIGKILL)
         log.close()
+
+
+def _leftover_report(clone: Path, pgdata: Path) -> str:
+    """What a failure needs to be understood: the server, the processes listed as its users, the log's end."""
+    listed = pgdata / ".handle_pids.json"
+    users = json.loads(listed.read_text()) if listed.exists() else []
+    described = []
+    for pid in users:
+        try:
+            described.append(f"{pid}: {' '.join(psutil.Process(pid).cmdline())}")
+        except psutil.Error as error:
+            described.append(f"{pid}: {error.__class__.__name__}")
+    log = (clone / "make-run.log").read_text()[-2500:]
+    return f"still running: {_postgres_processes(pgdata)}; listed users: {described}; log:\n{log}"
 
 
 def test_make_test_in_a_fresh_clone_stops_its_database_at_the_end(clone):
@@ -210,3 +224,21 @@ def test_only_running_python_processes_count_as_users_of_the_server(tmp_path):
     finally:
         other_program.kill()
         other_program.wait(timeout=30)
+
+
+def test_a_list_of_users_torn_by_a_kill_counts_as_empty_and_is_rewritten_whole(tmp_path):
+    # runserver's reloader SIGKILLs its child, which may be rewriting the list on SIGTERM: an empty file.
+    from lims.embedded_db import _UserList, live_users, main
+
+    listed = tmp_path / ".handle_pids.json"
+    listed.write_text("")
+    assert live_users(tmp_path) == []
+    assert main(["status", "--pgdata", str(tmp_path)]) == 0  # `make stop-db` reads it too
+
+    users = _UserList(listed)
+    assert users.get_and_add(os.getpid()) == []
+    assert users.get_and_add(os.getpid()) == [os.getpid()]
+    assert json.loads(listed.read_text()) == [os.getpid()]
+    assert users.get_and_remove(os.getpid()) == [os.getpid()]
+    assert json.loads(listed.read_text()) == []
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".handle_pids.json"]  # no scratch file left
