@@ -144,6 +144,8 @@ def _producer_entities(crate: ROCrate, producers: list[dict]) -> dict[str, Conte
         if row["lab"] in entities:
             continue
         properties = {"@type": "Organization", "name": row["lab"]}
+        if row.get("url"):
+            properties["url"] = row["url"]
         if row.get("institution"):
             properties["description"] = f"{row['lab']}, {row['institution']}"
         identifier = f"#producer-{slugify(row['lab']) or len(entities)}"

@@ -23,6 +23,7 @@ def _producer(snapshot: ProvenanceSnapshot) -> dict:
     return {
         "lab": producer.get("name") or "",
         "institution": producer.get("institution") or "",
+        "url": producer.get("url") or "",
         "receiver": (content.get("receiver") or {}).get("name") or "",
         "shipment": shipment.get("code") or "",
         "shipping_condition": shipment.get("shipping_condition") or "",

@@ -60,7 +60,7 @@ def provenance_content(*, batch: SecretomeBatch, shipment: Shipment) -> dict:
     items = shipment.items.filter(batch=batch).order_by("aliquot_code")
     return {
         "format": SNAPSHOT_FORMAT,
-        "producer": {"name": shipment.lab.name, "institution": shipment.lab.institution},
+        "producer": {"name": shipment.lab.name, "institution": shipment.lab.institution, "url": shipment.lab.url},
         "receiver": {"name": shipment.receiver.name, "institution": shipment.receiver.institution},
         "shipment": {
             "code": shipment.code,
