@@ -123,3 +123,16 @@ def test_the_receivers_ro_crate_credits_both_labs(used, client, receiver_tech):
     assert graph[root["publisher"]["@id"]]["name"] == "Pain Pharmacology Lab"
     assert graph[root["contributor"]["@id"]]["name"] == "Pain Lab"
     assert graph[f"#batch-{batch.code}"]["manufacturer"] == root["contributor"]
+
+
+def test_a_study_using_its_own_and_a_partners_secretome_says_which_the_partner_produced(used, receiving_lab):
+    batch, _shipment, study = used
+    own = f.SecretomeBatchFactory(lab=receiving_lab)
+    f.AdministrationFactory(lab=receiving_lab, study=study, batch=own, group="Own CM")
+    export, text = _methods(study)
+    assert [row["code"] for row in export["records"]["batches"]] == sorted([batch.code, own.code])
+    assert f"Secretome ({batch.code}) was produced and characterised by Pain Lab as follows" in text
+    assert set(export["checklist"]["batches"]) == {batch.code, own.code}
+    rows = table_rows(study_ids=[study.pk], scope=Study.objects.filter(pk=study.pk))
+    sources = {row["group"]: row["source"] for row in rows}
+    assert sources["CM"].endswith("produced by Pain Lab") and "produced by" not in sources["Own CM"]
