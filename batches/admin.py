@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from batches import models as m
 from batches.services.checklist import batch_check_queue
+from batches.shipments import admin as shipments_admin  # noqa: F401  (registers the shipments' pages)
 from lims.admin_base import LabOwnedInline, LabScopedAdmin, LimsAdmin
 
 

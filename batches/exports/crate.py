@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils.text import slugify
 from rocrate.model.contextentity import ContextEntity
 from rocrate.rocrate import ROCrate
 
@@ -136,6 +137,22 @@ def _organization_entity(crate: ROCrate, lab: Lab) -> ContextEntity:
     return crate.add(ContextEntity(crate, f"#organization-{lab.slug}", properties=properties))
 
 
+def _producer_entities(crate: ROCrate, producers: list[dict]) -> dict[str, ContextEntity]:
+    """The partner labs that produced received batches, as the provenance snapshots name them."""
+    entities = {}
+    for row in producers:
+        if row["lab"] in entities:
+            continue
+        properties = {"@type": "Organization", "name": row["lab"]}
+        if row.get("url"):
+            properties["url"] = row["url"]
+        if row.get("institution"):
+            properties["description"] = f"{row['lab']}, {row['institution']}"
+        identifier = f"#producer-{slugify(row['lab']) or len(entities)}"
+        entities[row["lab"]] = crate.add(ContextEntity(crate, identifier, properties=properties))
+    return entities
+
+
 def _people_entities(crate: ROCrate, lab: Lab, codes: list[str], organization: ContextEntity) -> list[ContextEntity]:
     """The people who recorded the batches and their QC results, each once, by name."""
     batches = SecretomeBatch.objects.filter(lab=lab, code__in=codes)
@@ -161,8 +178,8 @@ def _reference(entities: list[ContextEntity]) -> dict | list[dict]:
     return links[0] if len(links) == 1 else links
 
 
-def build_crate(export: dict, *, protocol_versions: list[ProtocolVersion]) -> bytes:
-    """The zipped crate for a methods export."""
+def build_crate(export: dict, *, protocol_versions: list[ProtocolVersion], lab: Lab | None = None) -> bytes:
+    """The zipped crate for a methods export; `lab` is the exporting lab when the caller knows it (a study's)."""
     crate = ROCrate(version=RO_CRATE_VERSION)
     subject = export["subject"]
     crate.name = (
@@ -178,13 +195,20 @@ def build_crate(export: dict, *, protocol_versions: list[ProtocolVersion]) -> by
     )
     crate.root_dataset["identifier"] = export["fingerprint"]
     crate.root_dataset["license"] = {"@id": _license_entity(crate).id}
-    lab = _exporting_lab(export, protocol_versions)
+    lab = lab or _exporting_lab(export, protocol_versions)
     organization = _organization_entity(crate, lab)
     authors = _people_entities(crate, lab, subject["batches"], organization) or [organization]
     crate.root_dataset["author"] = _reference(authors)
     crate.root_dataset["publisher"] = {"@id": organization.id}
 
     batches = [_batch_entity(crate, batch) for batch in export["records"]["batches"]]
+    producers = _producer_entities(crate, export["records"].get("producers") or [])
+    if producers:
+        # Secretome received from partner labs: each batch names the lab that made it, and both labs are credited.
+        for entity, batch in zip(batches, export["records"]["batches"], strict=True):
+            if batch.get("produced_by") in producers:
+                entity["manufacturer"] = {"@id": producers[batch["produced_by"]].id}
+        crate.root_dataset["contributor"] = _reference(list(producers.values()))
     protocols = []
     for version in protocol_versions:
         protocols.append(

@@ -8,7 +8,7 @@ import hashlib
 import json
 
 from batches.exports import typography as t
-from batches.exports.prose import cells, product, study
+from batches.exports.prose import cells, producers, product, study
 from batches.exports.prose.common import SECTIONS, Context, Markers, References
 from batches.exports.prose.fields import Gaps
 
@@ -119,7 +119,7 @@ def _completeness(ctx: Context, digest: str) -> list[str]:
 
 def _provenance(ctx: Context, digest: str) -> list[str]:
     """Signatures and the fingerprint: kept with the export, apart from the text a journal prints."""
-    paragraphs = []
+    paragraphs = producers.provenance(ctx)
     signed = ctx.snapshot.get("signatures") or []
     if signed:
         listed = "; ".join(f"{row['record']}: {row['signature']}" for row in signed)
@@ -173,6 +173,8 @@ def compose(snapshot: dict, completeness: dict) -> dict:
             paragraphs = _completeness(ctx, digest)
         else:
             paragraphs = [p for p in WRITERS[section_id](ctx) if p]
+        if section_id == "cell_source":
+            paragraphs = producers.produced_by(ctx) + paragraphs
         if paragraphs:
             sections.append({"id": section_id, "heading": heading, "paragraphs": paragraphs})
     references = ctx.refs.entries()

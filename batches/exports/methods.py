@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.utils.text import slugify
 
-from batches.exports import records, renderers
+from batches.exports import received, records, renderers
 from batches.exports.completeness import completeness as checklist_completeness
 from batches.exports.document import FORMAT, FORMAT_VERSION, compose, fingerprint
 from batches.models import SecretomeBatch, Study
@@ -29,6 +29,10 @@ class Rendered:
 def _export(*, batches: list[SecretomeBatch], study: Study | None) -> dict:
     snapshot = records.snapshot(batches=batches, study=study)
     verdict = checklist_completeness(batches=batches, study=study)
+    return _document(snapshot, verdict, study=study)
+
+
+def _document(snapshot: dict, verdict: dict, *, study: Study | None) -> dict:
     document = compose(snapshot, verdict)
     codes = [batch["code"] for batch in snapshot["batches"]]
     return {
@@ -60,12 +64,13 @@ def batches_methods_export(*, batch_ids: Iterable[int], scope) -> dict:
 
 
 def study_methods_export(*, study: Study) -> dict:
-    """The methods export for a study: the batches it administered, the animals, doses and outcomes."""
+    """The methods export for a study: the batches it administered, the animals, doses and outcomes. A batch
+    received from a partner lab is described from the provenance snapshot shipped with it."""
     loaded = records.study_queryset().get(pk=study.pk)
-    batches = records.study_batches(loaded)
-    if not batches:
+    snapshot, verdict, _own = received.study_inputs(loaded)
+    if not snapshot["batches"]:
         raise ValidationError({"study": ["The study has no administrations, so no batch to describe."]})
-    return _export(batches=batches, study=loaded)
+    return _document(snapshot, verdict, study=loaded)
 
 
 def filename(export: dict, extension: str) -> str:

@@ -6,7 +6,7 @@ same records always give the same snapshot — and the same fingerprint — whic
 
 from collections.abc import Iterable
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, F, Prefetch, QuerySet, When
 
 from batches import computations
 from batches.models import (
@@ -394,8 +394,8 @@ def _study(study: Study) -> dict:
         "administrations": [
             {
                 "group": row.group,
-                "batch": row.batch.code,
-                "aliquot": row.aliquot.code if row.aliquot_id else None,
+                "batch": row.batch_code,
+                "aliquot": _administered_aliquot(row),
                 "dose_value": row.dose_value,
                 "dose_unit": row.dose_unit,
                 "route": row.route,
@@ -426,13 +426,25 @@ def _study(study: Study) -> dict:
     }
 
 
+def _administered_aliquot(row: Administration) -> str | None:
+    if row.received_aliquot_id:
+        return row.received_aliquot.code
+    return row.aliquot.code if row.aliquot_id else None
+
+
 def study_queryset() -> QuerySet[Study]:
+    # A partner's batch is named as the provenance snapshot the receiving lab was shipped names it, so the
+    # receiving lab's export never reads the producer's batch row.
+    batch_code = Case(
+        When(received_aliquot__isnull=True, then=F("batch__code")),
+        default=F("received_aliquot__snapshot__batch_code"),
+    )
     return Study.objects.prefetch_related(
         Prefetch(
             "administrations",
-            queryset=Administration.objects.select_related("batch", "aliquot").order_by(
-                "group", "batch__code", "day_after_induction", "pk"
-            ),
+            queryset=Administration.objects.select_related("aliquot", "received_aliquot")
+            .annotate(batch_code=batch_code)
+            .order_by("group", "batch_code", "day_after_induction", "pk"),
         ),
         Prefetch("outcome_measures", queryset=OutcomeMeasure.objects.order_by("-is_primary", "test", "pk")),
     )
@@ -537,6 +549,9 @@ def _signatures(batches: list[SecretomeBatch]) -> list[dict]:
 
 
 def study_batches(study: Study) -> list[SecretomeBatch]:
-    """The batches a study administered, loaded for the export (one query plus the prefetches)."""
-    codes = sorted({row.batch_id for row in study.administrations.all()})
-    return list(batch_queryset().filter(pk__in=codes).order_by("code"))
+    """The study's own lab's batches it administered, loaded for the export (one query plus the prefetches).
+
+    Batches received from a partner lab are described from their provenance snapshots instead
+    (batches.exports.received)."""
+    ids = sorted({row.batch_id for row in study.administrations.all() if not row.received_aliquot_id})
+    return list(batch_queryset().filter(pk__in=ids, lab_id=study.lab_id).order_by("code"))

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from docx import Document
 from docx.enum.section import WD_ORIENT
 
-from batches.exports import records
+from batches.exports import received, records
 from batches.exports import typography as t
 from batches.exports import vocabulary as v
 from batches.exports.prose.product import step_phrase
@@ -94,7 +94,10 @@ def _source(batch: dict, lines: dict, donors: dict) -> str:
         tissue_words = (donor.get("tissue_source_details") or "").rstrip(".")
     else:
         tissue_words = v.TISSUE.get(tissue, (tissue or "", ""))[0]
-    return ", ".join(x for x in (species, tissue_words) if x)
+    source = ", ".join(x for x in (species, tissue_words) if x)
+    if batch.get("produced_by"):
+        return f"{source or NA}; produced by {batch['produced_by']}"
+    return source
 
 
 def _processing_storage(batch: dict) -> str:
@@ -216,8 +219,7 @@ def table_rows(*, study_ids: Iterable[int], scope) -> list[dict]:
     rows = []
     for pk in wanted:
         study = found[pk]
-        snapshot = records.snapshot(batches=records.study_batches(study), study=study)
-        rows.extend(study_rows(snapshot))
+        rows.extend(study_rows(received.study_records(study)))
     return rows
 
 

@@ -45,13 +45,13 @@ def _download(content: bytes, content_type: str, filename: str, *, inline: bool 
     return response
 
 
-def _crate_response(export: dict, batches: list[SecretomeBatch]) -> HttpResponse:
+def _crate_response(export: dict, batches: list[SecretomeBatch], *, lab=None) -> HttpResponse:
     versions: dict[int, object] = {}
     for batch in batches:
         for version in protocol_versions_for_batch(batch=batch):
             versions.setdefault(version.pk, version)
     ordered = sorted(versions.values(), key=lambda v: (v.protocol.code, v.number))
-    content = crate.build_crate(export, protocol_versions=ordered)
+    content = crate.build_crate(export, protocol_versions=ordered, lab=lab)
     return _download(content, "application/zip", methods.filename(export, "rocrate.zip"))
 
 
@@ -61,9 +61,11 @@ def _author(request, *, study: Study | None = None, batches: list[SecretomeBatch
     return methods.author(user=request.user, lab=lab)
 
 
-def _export_response(export: dict, fmt: str, batches: list[SecretomeBatch], *, author: str = "") -> HttpResponse:
+def _export_response(
+    export: dict, fmt: str, batches: list[SecretomeBatch], *, author: str = "", lab=None
+) -> HttpResponse:
     if fmt == "rocrate":
-        return _crate_response(export, batches)
+        return _crate_response(export, batches, lab=lab)
     rendered = methods.render(export, fmt, author=author)
     return _download(rendered.content, rendered.content_type, rendered.filename, inline=fmt != "docx")
 
@@ -139,7 +141,8 @@ class MethodsExportView(ExportView):
                 .filter(code__in=export["subject"]["batches"])
                 .select_related("passage__cell_line", "priming")
             )
-        return _export_response(export, data["format"], batches, author=author)
+        lab = study.lab if "study" in data else None
+        return _export_response(export, data["format"], batches, author=author, lab=lab)
 
 
 @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY}, summary="RO-Crate (zip) of one batch")

@@ -182,7 +182,11 @@ def seed_shipments_demo(*, stdout=None) -> None:
     with transaction.atomic():
         receiver, _ = Lab.objects.get_or_create(
             slug="pain-pharmacology",
-            defaults={"name": "Pain Pharmacology Lab", "institution": "Secretome LIMS demonstration"},
+            defaults={
+                "name": "Pain Pharmacology Lab",
+                "institution": "Secretome LIMS demonstration",
+                "url": "https://pain-pharmacology.example.org/",
+            },
         )
         users = _users(receiver)
         partner_tech = users["pharm-tech"]

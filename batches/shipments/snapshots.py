@@ -4,7 +4,9 @@ receiving lab needs to trust it (QC verification, lifecycle, checklist report, t
 Built from `batches.exports.records` so the receiver's methods text reads exactly what the producer's
 own export would; fingerprinted with the same canonical JSON as electronic signatures."""
 
+from batches.checklist import evaluate_batch
 from batches.exports import records
+from batches.exports.completeness import evaluation_snapshot
 from batches.models import BatchEvent, QCResult, SecretomeBatch, Shipment
 from batches.selectors.checklist import checklist_latest_report
 from lims.signatures import content_hash
@@ -58,7 +60,7 @@ def provenance_content(*, batch: SecretomeBatch, shipment: Shipment) -> dict:
     items = shipment.items.filter(batch=batch).order_by("aliquot_code")
     return {
         "format": SNAPSHOT_FORMAT,
-        "producer": {"name": shipment.lab.name, "institution": shipment.lab.institution},
+        "producer": {"name": shipment.lab.name, "institution": shipment.lab.institution, "url": shipment.lab.url},
         "receiver": {"name": shipment.receiver.name, "institution": shipment.receiver.institution},
         "shipment": {
             "code": shipment.code,
@@ -82,6 +84,9 @@ def provenance_content(*, batch: SecretomeBatch, shipment: Shipment) -> dict:
         "qc_verification": _qc_verification(loaded),
         "lifecycle": _lifecycle(loaded),
         "checklist": _checklist(loaded),
+        # The checklist's verdict in the methods export's own shape: the receiving lab's methods text reads it
+        # instead of evaluating the producer's records, which it never reads.
+        "verdict": evaluation_snapshot(evaluate_batch(loaded)),
     }
 
 

@@ -6,7 +6,7 @@ from django.test import Client
 from batches.models import ImpactNotice, ReceivedAliquot, Shipment
 from batches.services.lifecycle import batch_retire
 from tests import factories as f
-from tests.shipments.conftest import PASSWORD
+from tests.shipments.conftest import PASSWORD, released_and_verified, ship_and_receive
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +108,24 @@ def test_a_lab_admin_declares_a_partner_lab_on_the_page(lab, lab_admin, receivin
     admin.post("/shipments/partners/", {"lab": lab.pk, "partner": "pain-pharmacology", "sends_to": "on"})
     page = admin.get("/shipments/partners/")
     assert b"Pain Pharmacology Lab" in page.content
+
+
+def test_the_receiving_labs_dashboard_shows_a_notice_until_it_is_acknowledged(
+    partners, lab, technician, reviewer, receiving_lab, receiver_tech, outsider
+):
+    batch = released_and_verified(lab, technician, reviewer)
+    shipment = ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, list(batch.aliquots.all()))
+    receiver = client_for(receiver_tech)
+    assert b"shipment-notices" not in receiver.get("/").content
+    batch_retire(batch=batch, actor=reviewer, reason="Late sterility failure")
+
+    dashboard = receiver.get("/").content.decode()
+    notice = ImpactNotice.objects.get()
+    assert 'id="shipment-notices"' in dashboard
+    assert f"{batch.code} from Pain Lab ({shipment.code})" in dashboard
+    assert f'action="/shipments/notices/{notice.pk}/acknowledge/"' in dashboard
+    for other in (technician, outsider):
+        assert b"shipment-notices" not in client_for(other).get("/").content
+
+    receiver.post(f"/shipments/notices/{notice.pk}/acknowledge/")
+    assert b"shipment-notices" not in receiver.get("/").content

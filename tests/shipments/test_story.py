@@ -1,70 +1,35 @@
 """The whole story across two labs: produce and release in A, ship, receive in B, B's study uses the
 aliquots, A retires the batch after a late QC failure, A's impact report lists B's study and groups,
-B sees the notice and acknowledges it. (B's methods text from the snapshot is the methods export's part.)"""
+B sees the notice and acknowledges it; B's methods text states A's record from the snapshot it has taken."""
 
 import pytest
 
+from batches.exports.methods import render, study_methods_export
 from batches.models import ImpactNotice, ProvenanceSnapshot, ReceivedAliquot
 from batches.services.corrections import batch_correct
-from batches.services.lifecycle import batch_release, batch_retire, batch_submit
+from batches.services.lifecycle import batch_retire
 from batches.shipments.selectors import snapshot_for_batch, snapshots_for_study, trace_downstream, trace_upstream
-from batches.shipments.services import (
-    impact_notice_acknowledge,
-    received_aliquot_administer,
-    shipment_create,
-    shipment_dispatch,
-    shipment_receive,
-)
+from batches.shipments.services import impact_notice_acknowledge, received_aliquot_administer
 from tests import factories as f
-from tests.batches.checklist.builders import complete_batch
-from tests.shipments.conftest import PASSWORD
+from tests.shipments.conftest import released_and_verified, ship_and_receive, use_in_study
 
 pytestmark = pytest.mark.django_db
 
 
-def _released(lab, technician, reviewer):
-    batch = complete_batch(lab, technician)
-    batch.qc_results.update(status="verified", verified_by=reviewer, verified_at="2025-03-01T10:00:00Z")
-    batch_submit(batch=batch, actor=technician)
-    return batch_release(batch=batch, actor=reviewer, password=PASSWORD)
-
-
-def _ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, aliquots):
-    shipment = shipment_create(
-        lab=lab, actor=technician, receiver_id=receiving_lab.pk, aliquot_ids=[a.pk for a in aliquots],
-        shipping_condition="dry_ice", courier="World Courier", tracking_reference="WC-1",
-    )  # fmt: skip
-    shipment = shipment_dispatch(shipment=shipment, actor=reviewer, password=PASSWORD)
-    box = f.StorageLocationFactory(lab=receiving_lab, name=f"Box for {shipment.code}")
-    items = [
-        {"item": item.pk, "accepted": True, "location": box, "position": f"B{n}"}
-        for n, item in enumerate(shipment.items.order_by("aliquot_code"), start=1)
-    ]
-    shipment_receive(shipment=shipment, actor=receiver_tech, items=items, condition_on_arrival="intact",
-                     logger_temperature_c=-70)  # fmt: skip
-    return shipment
-
-
-def _use_in_study(receiving_lab, receiver_tech):
-    study = f.StudyFactory(
-        lab=receiving_lab, title="CM in MIA knee OA", groups=[{"name": "CM", "role": "treatment"}, {"name": "CM low"}]
-    )
-    received = list(ReceivedAliquot.objects.filter(lab=receiving_lab).order_by("code"))
-    for aliquot, group in zip(received, ["CM", "CM low"], strict=True):
-        received_aliquot_administer(
-            aliquot=aliquot, actor=receiver_tech, study=study,
-            data={"group": group, "dose_value": 20, "dose_unit": "ug_protein", "route": "intra_articular",
-                  "volume_ul": 50},
-        )  # fmt: skip
-    return study
+def _methods_text(study) -> str:
+    return render(study_methods_export(study=study), "md").content.decode()
 
 
 def test_a_batch_travels_is_used_by_the_partner_and_its_late_failure_reaches_the_partner(
     partners, lab, technician, reviewer, receiving_lab, receiver_tech, django_capture_on_commit_callbacks, mailoutbox
 ):
-    batch = _released(lab, technician, reviewer)
-    shipment = _ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, list(batch.aliquots.all()))
-    study = _use_in_study(receiving_lab, receiver_tech)
+    batch = released_and_verified(lab, technician, reviewer)
+    shipment = ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, list(batch.aliquots.all()))
+    study = use_in_study(receiving_lab, receiver_tech)
+    text = _methods_text(study)
+    assert "produced and characterised by Pain Lab" in text and "to Pain Pharmacology Lab" in text
+    for heading in ("Secretome production", "Processing", "Quality control and characterisation of the product"):
+        assert f"## {heading}\n" in text, heading
 
     shipped = snapshot_for_batch(batch_id=batch.pk, lab_id=receiving_lab.pk)
     assert shipped.snapshot_version == 1 and shipped.content["status"] == "released"
@@ -88,12 +53,14 @@ def test_a_batch_travels_is_used_by_the_partner_and_its_late_failure_reaches_the
     assert ProvenanceSnapshot.objects.get(batch=batch, snapshot_version=1).content["status"] == "released"
     assert impact.notices[0]["lab"] == "Pain Pharmacology Lab" and impact.notices[0]["acknowledged_at"] is None
     assert snapshot_for_batch(batch_id=batch.pk, lab_id=receiving_lab.pk) == notice.snapshot
-    assert snapshots_for_study(study=study) == {batch.pk: notice.snapshot}
+    assert snapshots_for_study(study=study) == {batch.pk: shipped}  # until the receiving lab takes version 2
     assert snapshot_for_batch(batch_id=batch.pk, lab_id=lab.pk) is None
     assert [message.to for message in mailoutbox] == [["rolf@example.org"]]
 
     acknowledged = impact_notice_acknowledge(notice=notice, actor=receiver_tech)
     assert acknowledged.acknowledged_by == receiver_tech and acknowledged.acknowledged_at is not None
+    assert snapshots_for_study(study=study) == {batch.pk: notice.snapshot}
+    assert f"Pain Lab retired batch {batch.code}: Late sterility failure" in _methods_text(study)
 
     origin = trace_upstream(administration_id=study.administrations.first().pk, lab_ids=[receiving_lab.pk])
     assert origin["donor"] == batch.passage.cell_line.donor.code and origin["producer"] == "Pain Lab"
@@ -105,8 +72,8 @@ def test_a_correction_after_shipping_makes_a_new_snapshot_version_and_mails_the_
     partners, lab, technician, reviewer, receiving_lab, receiver_admin, receiver_tech,
     django_capture_on_commit_callbacks, mailoutbox,
 ):  # fmt: skip
-    batch = _released(lab, technician, reviewer)
-    _ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, list(batch.aliquots.all()))
+    batch = released_and_verified(lab, technician, reviewer)
+    ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, list(batch.aliquots.all()))
     with django_capture_on_commit_callbacks(execute=True):
         batch_correct(batch=batch, actor=reviewer, reason="Final volume was 18 mL, not 28 mL")
     notice = ImpactNotice.objects.get(lab=receiving_lab)
@@ -123,7 +90,7 @@ def test_trace_and_impact_take_one_query_whatever_the_downstream_size(
     type(batch).objects.filter(pk=batch.pk).update(status="released")
     for n in range(shipments):
         aliquot = f.AliquotFactory(lab=lab, batch=batch, code=f"SB-TRACE-{n}")
-        _ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, [aliquot])
+        ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, [aliquot])
     _use_in_study_each = f.StudyFactory(lab=receiving_lab, title="Study", groups=[])
     for received in ReceivedAliquot.objects.all():
         received_aliquot_administer(
@@ -155,8 +122,8 @@ def test_a_corrected_qc_result_of_a_shipped_batch_gives_the_receiver_a_new_snaps
 ):
     from batches.services.qc import qc_result_correct
 
-    batch = _released(lab, technician, reviewer)
-    _ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, list(batch.aliquots.all()))
+    batch = released_and_verified(lab, technician, reviewer)
+    ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, list(batch.aliquots.all()))
     result = batch.qc_results.filter(assay="endotoxin").first() or batch.qc_results.first()
     qc_result_correct(result=result, actor=technician, data={"raw_data": "corrected-plate.xlsx"}, reason="Wrong file")
     notice = ImpactNotice.objects.get(lab=receiving_lab)

@@ -44,6 +44,10 @@ def demo_crates() -> dict[str, bytes]:
     for batch in lab_batches:
         export = methods.batches_methods_export(batch_ids=[batch.pk], scope=lab_batches)
         crates[f"batch {batch.code}"] = crate.build_crate(export, protocol_versions=_versions([batch]))
+    # The partner lab's study, whose secretome the demo lab produced: described from the provenance snapshots.
+    for study in Study.objects.filter(lab__slug="pain-pharmacology", administrations__isnull=False).distinct():
+        export = methods.study_methods_export(study=study)
+        crates[f"partner study {study.title}"] = crate.build_crate(export, protocol_versions=[], lab=study.lab)
     return crates
 
 
