@@ -11,6 +11,7 @@ read (`_BODIES`), and reading reports costs one query for the explanations it ha
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import fields
 
@@ -27,6 +28,13 @@ _ORDER = {
     "gate_id": [f.name for f in fields(GateResult)],
 }
 
+# What makes an explanation one batch's own: row ids ("aliquots[1321]", "qc_results #753") and the subject's
+# code ("on the batch SB-25-001"). They are cut out of the text, kept with the report (`details`), and the
+# explanation keeps a placeholder, so "freeze-thaw cycles missing on aliquots[…]" is stored once for all.
+PLACEHOLDER = "\u241f"
+_ROW_IDS = r"(?<=\[)\d+(?=\])|(?<= #)\d+"
+_TEXT_KEYS = ("field", "message")
+
 _BODIES: dict[int, dict] = {}
 _BODIES_LIMIT = 200_000
 
@@ -39,10 +47,35 @@ def digest(body: dict) -> str:
     return hashlib.md5(_canonical(body).encode(), usedforsecurity=False).hexdigest()
 
 
-def split(entry: dict) -> tuple[dict, object]:
-    """An item (or gate) dictionary as (explanation body, value)."""
+def _pattern(code: str | None) -> re.Pattern:
+    if code and len(code) >= 3:
+        return re.compile(rf"{_ROW_IDS}|(?<![\w-]){re.escape(code)}(?![\w-])")
+    return re.compile(_ROW_IDS)
+
+
+def split(entry: dict, code: str | None = None) -> tuple[dict, object, list[str]]:
+    """An item (or gate) dictionary as (explanation body, value, the subject's own tokens cut out of its text)."""
     body = {key: value for key, value in entry.items() if key != "value"}
-    return body, entry.get("value")
+    tokens: list[str] = []
+    pattern = _pattern(code)
+    for key in _TEXT_KEYS:
+        text = body.get(key)
+        if isinstance(text, str) and PLACEHOLDER not in text:
+            found = pattern.findall(text)
+            if found:
+                tokens += found
+                body[key] = pattern.sub(PLACEHOLDER, text)
+    return body, entry.get("value"), tokens
+
+
+def _fill(body: dict, tokens: list[str]) -> dict:
+    remaining = iter(tokens)
+    filled = dict(body)
+    for key in _TEXT_KEYS:
+        text = filled.get(key)
+        if isinstance(text, str) and PLACEHOLDER in text:
+            filled[key] = re.sub(PLACEHOLDER, lambda _: next(remaining, ""), text)
+    return filled
 
 
 def intern(bodies: Iterable[dict]) -> dict[str, int]:
@@ -74,17 +107,26 @@ def intern(bodies: Iterable[dict]) -> dict[str, int]:
     return ids
 
 
-def pack(items: list[dict], gates: list[dict], ids: dict[str, int] | None = None) -> tuple[str, list[int], list]:
-    """(statuses, explanation ids, values) of one report; `ids` from intern() for a whole chunk."""
-    parts = [split(entry) for entry in [*items, *gates]]
-    if ids is None:
-        ids = intern(body for body, _ in parts)
+def pack_many(reports: list[tuple[list[dict], list[dict], str | None]]) -> list[tuple[str, list[int], list, dict]]:
+    """pack() for a chunk of (items, gates, subject code): every explanation interned in one go."""
+    parts = [[split(entry, code) for entry in [*items, *gates]] for items, gates, code in reports]
+    ids = intern(body for report in parts for body, _, _ in report)
+    return [_assemble(items, report, ids) for (items, _, _), report in zip(reports, parts, strict=True)]
+
+
+def pack(items: list[dict], gates: list[dict], code: str | None = None) -> tuple[str, list[int], list, dict]:
+    """(statuses, explanation ids, values, details) of one report."""
+    return pack_many([(items, gates, code)])[0]
+
+
+def _assemble(items: list[dict], parts: list, ids: dict[str, int]) -> tuple[str, list[int], list, dict]:
     statuses = "".join(STATUS_LETTERS.get(item.get("status", ""), "?") for item in items)
-    explanations = [ids[digest(body)] for body, _ in parts]
-    values = [value for _, value in parts]
+    explanations = [ids[digest(body)] for body, _, _ in parts]
+    values = [value for _, value, _ in parts]
     while values and values[-1] is None:
         values.pop()
-    return statuses, explanations, values
+    details = {str(index): tokens for index, (_, _, tokens) in enumerate(parts) if tokens}
+    return statuses, explanations, values, details
 
 
 def load_bodies(ids: Iterable[int]) -> dict[int, dict]:
@@ -100,10 +142,14 @@ def load_bodies(ids: Iterable[int]) -> dict[int, dict]:
     return _BODIES
 
 
-def unpack(statuses: str, explanations: list[int], values: list, bodies: dict[int, dict]) -> tuple[list, list]:
+def unpack(
+    statuses: str, explanations: list[int], values: list, bodies: dict[int, dict], details: dict | None = None
+) -> tuple[list, list]:
     entries = []
     for index, pk in enumerate(explanations):
         body = bodies[pk]
+        if details and str(index) in details:
+            body = _fill(body, details[str(index)])
         value = values[index] if index < len(values) else None
         order = _ORDER["item_id"] if "item_id" in body else _ORDER["gate_id"] if "gate_id" in body else ()
         entry = {key: value if key == "value" else body[key] for key in order if key in body or key == "value"}
@@ -120,4 +166,4 @@ def unpack_reports(reports: Iterable) -> None:
         return
     bodies = load_bodies(pk for report in reports for pk in report.explanations)
     for report in reports:
-        report._unpacked = unpack(report.statuses, report.explanations, report.values, bodies)
+        report._unpacked = unpack(report.statuses, report.explanations, report.values, bodies, report.details)

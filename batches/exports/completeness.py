@@ -87,13 +87,11 @@ def completeness(*, batches: Iterable[SecretomeBatch], study: Study | None = Non
     """Evaluate every exported batch (in one bulk load) and the study against the active checklist."""
     batches = list(batches)
     # Current reports where they stand for the records as stored now; the rest evaluated in one bulk load.
-    evaluations = checklist_current_evaluations(kind="batch", ids=[batch.pk for batch in batches])
-    per_batch = {batch.code: evaluation_snapshot(evaluations[batch.pk]) for batch in batches}
-    study_snapshot = (
-        evaluation_snapshot(checklist_current_evaluations(kind="study", ids=[study.pk])[study.pk])
-        if study is not None
-        else None
+    evaluations, studies = checklist_current_evaluations(
+        batch_ids=[batch.pk for batch in batches], study_ids=[study.pk] if study is not None else []
     )
+    per_batch = {batch.code: evaluation_snapshot(evaluations[batch.pk]) for batch in batches}
+    study_snapshot = evaluation_snapshot(studies[study.pk]) if study is not None else None
     versions = {snap["version"] for snap in per_batch.values()}
     if study_snapshot:
         versions.add(study_snapshot["version"])

@@ -21,31 +21,31 @@ CHUNK = 500
 def compact_existing_reports(apps, schema_editor):
     from batches.checklist import storage
 
-    connection = schema_editor.connection
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM batches_checklistreport")
-        if not cursor.fetchone()[0]:
-            return
+    with schema_editor.connection.cursor() as cursor:
         last = 0
         while True:
             cursor.execute(
-                "SELECT id, items::text, gates::text FROM batches_checklistreport WHERE id > %s ORDER BY id LIMIT %s",
+                "SELECT r.id, r.items::text, r.gates::text, COALESCE(b.code, s.title) FROM batches_checklistreport r "
+                "LEFT JOIN batches_secretomebatch b ON b.id = r.batch_id "
+                "LEFT JOIN batches_study s ON s.id = r.study_id "
+                "WHERE r.id > %s ORDER BY r.id LIMIT %s",
                 [last, CHUNK],
             )
-            rows = [(pk, json.loads(items), json.loads(gates)) for pk, items, gates in cursor.fetchall()]
+            rows = [(pk, json.loads(items), json.loads(gates), code) for pk, items, gates, code in cursor.fetchall()]
             if not rows:
                 return
-            ids = storage.intern(storage.split(e)[0] for _, items, gates in rows for e in (*items, *gates))
-            packed = [(pk, *storage.pack(items, gates, ids)) for pk, items, gates in rows]
+            packs = storage.pack_many([(items, gates, code) for _, items, gates, code in rows])
             cursor.execute(
                 "UPDATE batches_checklistreport r SET statuses = t.statuses, explanations = t.explanations::integer[], "
-                '"values" = t.vals::jsonb FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) '
-                "AS t(id, statuses, explanations, vals) WHERE r.id = t.id",
+                '"values" = t.vals::jsonb, details = t.details::jsonb '
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                "AS t(id, statuses, explanations, vals, details) WHERE r.id = t.id",
                 [
-                    [pk for pk, *_ in packed],
-                    [statuses for _, statuses, _, _ in packed],
-                    ["{" + ",".join(map(str, explanations)) + "}" for _, _, explanations, _ in packed],
-                    [json.dumps(values, default=str) for _, _, _, values in packed],
+                    [row[0] for row in rows],
+                    [statuses for statuses, _, _, _ in packs],
+                    ["{" + ",".join(map(str, explanations)) + "}" for _, explanations, _, _ in packs],
+                    [json.dumps(values, default=str) for _, _, values, _ in packs],
+                    [json.dumps(details) for _, _, _, details in packs],
                 ],
             )
             last = rows[-1][0]
@@ -55,12 +55,11 @@ def expand_reports_again(apps, schema_editor):
     from batches.checklist import storage
 
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute('SELECT id, statuses, explanations, "values" FROM batches_checklistreport')
+        cursor.execute('SELECT id, statuses, explanations, "values"::text, details::text FROM batches_checklistreport')
         rows = cursor.fetchall()
         bodies = storage.load_bodies(pk for row in rows for pk in row[2])
-        for pk, statuses, explanations, values in rows:
-            values = json.loads(values) if isinstance(values, str) else values
-            items, gates = storage.unpack(statuses, explanations, values, bodies)
+        for pk, statuses, explanations, values, details in rows:
+            items, gates = storage.unpack(statuses, explanations, json.loads(values), bodies, json.loads(details))
             cursor.execute(
                 "UPDATE batches_checklistreport SET items = %s::jsonb, gates = %s::jsonb WHERE id = %s",
                 [json.dumps(items), json.dumps(gates), pk],
@@ -132,6 +131,13 @@ class Migration(migrations.Migration):
             model_name="checklistreport",
             name="statuses",
             field=models.TextField(blank=True, default="", help_text="One letter per item: s, m, i or n."),
+        ),
+        migrations.AddField(
+            model_name="checklistreport",
+            name="details",
+            field=models.JSONField(
+                blank=True, default=dict, help_text="This subject's row ids and code cut out of an explanation, by position."
+            ),
         ),
         migrations.AddField(
             model_name="checklistreport",

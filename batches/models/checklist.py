@@ -39,7 +39,8 @@ class ChecklistReport(models.Model):
     Insert-only (a trigger refuses updates) and sealed into the audit chain directly, not copied into a
     history table. Items are stored compactly: `statuses` holds one letter per item (s satisfied, m missing,
     i invalid, n not applicable), `explanations` one ChecklistExplanation id per item and then per gate,
-    `values` the recorded value of each of them in the same order. `items` and `gates` give them back as
+    `values` the recorded value of each of them in the same order, and `details` what is this subject's own in
+    an explanation's text (row ids, its code). `items` and `gates` give them back as
     the dictionaries the API and the pages show (batches.checklist.storage).
     """
 
@@ -58,6 +59,9 @@ class ChecklistReport(models.Model):
         models.IntegerField(), default=list, blank=True, help_text="ChecklistExplanation ids: items, then gates."
     )
     values = models.JSONField(default=list, blank=True, help_text="Recorded values: items, then gates.")
+    details = models.JSONField(
+        default=dict, blank=True, help_text="This subject's row ids and code cut out of an explanation, by position."
+    )
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of every input the checklist read.")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -91,7 +95,7 @@ class ChecklistReport(models.Model):
         if self._state.adding and getattr(self, "_unpacked", None) is not None:
             from batches.checklist.storage import pack
 
-            self.statuses, self.explanations, self.values = pack(*self._unpacked)
+            self.statuses, self.explanations, self.values, self.details = pack(*self._unpacked)
         super().save(*args, **kwargs)
 
     @property

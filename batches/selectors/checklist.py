@@ -52,33 +52,41 @@ def _as_evaluation(report: ChecklistReport, kind: str, subject_id: int) -> Evalu
     )
 
 
-def checklist_current_evaluations(*, kind: str, ids: Iterable[int]) -> dict[int, Evaluation]:
-    """What the checklist says about each batch (kind "batch") or study now, read from current reports.
+def checklist_current_evaluations(
+    *, batch_ids: Iterable[int] = (), study_ids: Iterable[int] = ()
+) -> tuple[dict[int, Evaluation], dict[int, Evaluation]]:
+    """What the checklist says about each batch and study now, read from current reports: (batches, studies).
 
     A current report stands for the records as they are when no outbox row waits for its subject (every
     committed change to an input leaves one until a check has read it) and it was made with the active
     version; only the subjects without such a report are evaluated, all together. So pages and exports
     cost a fixed number of queries and evaluate nothing in the steady state.
     """
+    from django.db.models import Q
+
     from batches.checklist import active_checklist_version, evaluate_batches, evaluate_studies
     from batches.checklist.storage import unpack_reports
     from batches.models.checklist import ChecklistOutbox
 
-    ids = sorted(set(ids))
-    if not ids:
-        return {}
-    subject_field = "batch_id" if kind == "batch" else "study_id"
+    wanted = {"batch": sorted(set(batch_ids)), "study": sorted(set(study_ids))}
+    found: dict[str, dict[int, Evaluation]] = {"batch": {}, "study": {}}
+    if not wanted["batch"] and not wanted["study"]:
+        return found["batch"], found["study"]
     version = active_checklist_version()
-    waiting = ChecklistOutbox.objects.filter(subject_kind=kind, subject_id__in=ids).values("subject_id")
+    subjects = Q()
+    for kind, ids in wanted.items():
+        if ids:
+            waiting = ChecklistOutbox.objects.filter(subject_kind=kind, subject_id__in=ids).values("subject_id")
+            subjects |= Q(**{f"{kind}_id__in": ids}) & ~Q(**{f"{kind}_id__in": waiting})
     pointers = list(
-        CurrentChecklistReport.objects.filter(**{f"{subject_field}__in": ids}, report__checklist_version=version)
-        .exclude(**{f"{subject_field}__in": waiting})
-        .select_related("report")
+        CurrentChecklistReport.objects.filter(subjects, report__checklist_version=version).select_related("report")
     )
     unpack_reports(pointer.report for pointer in pointers)
-    found = {getattr(p, subject_field): _as_evaluation(p.report, kind, getattr(p, subject_field)) for p in pointers}
-    rest = [pk for pk in ids if pk not in found]
-    if rest:
-        evaluate = evaluate_batches if kind == "batch" else evaluate_studies
-        found.update(evaluate(rest, version=version))
-    return found
+    for pointer in pointers:
+        kind, pk = ("batch", pointer.batch_id) if pointer.batch_id else ("study", pointer.study_id)
+        found[kind][pk] = _as_evaluation(pointer.report, kind, pk)
+    for kind, evaluate in (("batch", evaluate_batches), ("study", evaluate_studies)):
+        rest = [pk for pk in wanted[kind] if pk not in found[kind]]
+        if rest:
+            found[kind].update(evaluate(rest, version=version))
+    return found["batch"], found["study"]

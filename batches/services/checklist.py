@@ -50,12 +50,12 @@ def _lock(kind: str, ids: Iterable[int]) -> None:
 
 INSERT_REPORTS_SQL = """
     INSERT INTO batches_checklistreport (lab_id, batch_id, study_id, checklist_version, score, score_by_category,
-                                         statuses, explanations, "values", fingerprint, created_at)
+                                         statuses, explanations, "values", details, fingerprint, created_at)
     SELECT lab, batch, study, version, score, by_category::jsonb, statuses, explanations::integer[], vals::jsonb,
-           fp, %s
+           details::jsonb, fp, %s
     FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::float8[], %s::text[], %s::text[],
-                %s::text[], %s::text[], %s::text[]) AS t(lab, batch, study, version, score, by_category, statuses,
-                                                         explanations, vals, fp)
+                %s::text[], %s::text[], %s::text[], %s::text[]) AS t(lab, batch, study, version, score, by_category,
+                                                                     statuses, explanations, vals, details, fp)
     ON CONFLICT (fingerprint) DO NOTHING
     RETURNING fingerprint, id
 """
@@ -65,13 +65,16 @@ def _json(value) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=json_default)
 
 
-def _insert_reports(evaluations: list[Evaluation], now) -> dict[str, int]:
+def _insert_reports(evaluations: list[Evaluation], codes: dict[int, str], now) -> dict[str, int]:
     """Write a chunk's new reports in one INSERT (explanations interned first); returns fingerprint -> id."""
     if not evaluations:
         return {}
-    entries = [([item.as_dict() for item in e.items], [gate.as_dict() for gate in e.gates]) for e in evaluations]
-    ids = storage.intern(storage.split(entry)[0] for items, gates in entries for entry in (*items, *gates))
-    packed = [storage.pack(items, gates, ids) for items, gates in entries]
+    packed = storage.pack_many(
+        [
+            ([item.as_dict() for item in e.items], [gate.as_dict() for gate in e.gates], codes.get(e.subject_id))
+            for e in evaluations
+        ]
+    )
     columns = [
         [e.lab_id for e in evaluations],
         [e.subject_id if e.subject_kind == "batch" else None for e in evaluations],
@@ -79,14 +82,21 @@ def _insert_reports(evaluations: list[Evaluation], now) -> dict[str, int]:
         [e.version for e in evaluations],
         [e.score for e in evaluations],
         [_json(e.score_by_category) for e in evaluations],
-        [statuses for statuses, _, _ in packed],
-        ["{" + ",".join(map(str, explanations)) + "}" for _, explanations, _ in packed],
-        [_json(values) for _, _, values in packed],
+        [statuses for statuses, _, _, _ in packed],
+        ["{" + ",".join(map(str, explanations)) + "}" for _, explanations, _, _ in packed],
+        [_json(values) for _, _, values, _ in packed],
+        [_json(details) for _, _, _, details in packed],
         [e.fingerprint for e in evaluations],
     ]
     with connection.cursor() as cursor:
         cursor.execute(INSERT_REPORTS_SQL, [now, *columns])
         return dict(cursor.fetchall())
+
+
+def _code(inputs) -> str | None:
+    """The subject's own name, cut out of the explanations' text (a batch's code, a study's title)."""
+    row = inputs.sources.get(inputs.kind) or {}
+    return row.get("code") or row.get("title")
 
 
 def _subject_field(kind: str) -> str:
@@ -99,6 +109,7 @@ def _store(
     evaluations: dict[int, Evaluation],
     current: dict[int, int],
     written: dict[str, int],
+    codes: dict[int, str],
 ) -> dict[int, int]:
     """Write the new reports, point every subject at its report; returns subject id -> report id.
 
@@ -106,7 +117,7 @@ def _store(
     for the pointers, one INSERT for the batch events.
     """
     now = timezone.now()
-    report_ids = {**written, **_insert_reports(list(evaluations.values()), now)}
+    report_ids = {**written, **_insert_reports(list(evaluations.values()), codes, now)}
     lost = [fp for fp in fingerprints.values() if fp not in report_ids]
     if lost:  # written by a concurrent check of the same inputs between our read and our insert
         report_ids.update(ChecklistReport.objects.filter(fingerprint__in=lost).values_list("fingerprint", "pk"))
@@ -183,6 +194,7 @@ def _run(kind: str, ids: list[int], version: str | None) -> tuple[dict[int, int]
             evaluations,
             {pk: report_id for pk, (report_id, _) in current.items()},
             written,
+            {pk: _code(inputs[pk]) for pk in evaluations},
         )
         reports.update({pk: current[pk][0] for pk in inputs if pk not in reports})
         return reports, set(evaluations)

@@ -49,7 +49,7 @@ def batch_release_blockers_many(*, batches: list[SecretomeBatch]) -> dict[int, l
         QCResult.objects.filter(batch_id__in=ids).exclude(status__in=QC_NOT_COUNTED).order_by("assay", "analyte")
     ):
         results[result.batch_id].append(result)
-    evaluations = checklist_current_evaluations(kind="batch", ids=ids)
+    evaluations, _ = checklist_current_evaluations(batch_ids=ids)
     blockers: dict[int, list[str]] = {}
     for batch in batches:
         found = [f"QC result '{r}' is not verified yet." for r in results[batch.pk] if r.status != "verified"]

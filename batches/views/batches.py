@@ -103,7 +103,7 @@ def fill_url(batch: m.SecretomeBatch, item) -> str:
 
 def _checklist_context(batch):
     # The current report when it stands for the records as stored now; evaluated only when it does not.
-    evaluation = checklist_current_evaluations(kind="batch", ids=[batch.pk])[batch.pk]
+    evaluation = checklist_current_evaluations(batch_ids=[batch.pk])[0][batch.pk]
     todo = [
         {"item": item, "url": fill_url(batch, item)}
         for item in evaluation.items

@@ -24,7 +24,7 @@ def study_detail(request, pk: int):
         request.user,
         pk=pk,
     )
-    evaluation = checklist_current_evaluations(kind="study", ids=[study.pk])[study.pk]
+    evaluation = checklist_current_evaluations(study_ids=[study.pk])[1][study.pk]
     return render(
         request,
         "batches/study_detail.html",
