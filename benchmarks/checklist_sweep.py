@@ -39,15 +39,15 @@ PRODUCT_MIX = ["CM", "CM", "CM", "EV", "EV", "CONC", "EVD", "LYO"]
 class Filler:
     """Realistic records for N batches, written with bulk_create in large chunks."""
 
-    def __init__(self, n: int, seed: int = 7):
+    def __init__(self, n: int, seed: int = 7, suffix: str = ""):
         from django.contrib.auth import get_user_model
 
         from lims.models import Lab
 
         self.n = n
         self.random = random.Random(seed)
-        self.lab = Lab.objects.create(name="Benchmark Lab", slug="benchmark")
-        self.user = get_user_model().objects.create(username="bench-technician")
+        self.lab = Lab.objects.create(name=f"Benchmark Lab{suffix}", slug=f"benchmark{suffix}")
+        self.user = get_user_model().objects.create(username=f"bench-technician{suffix}")
 
     def _owned(self, model, **values):
         return model(lab=self.lab, created_by=self.user, **values)
@@ -323,6 +323,27 @@ class Filler:
         )
 
 
+# What a checked batch adds to the database: its report (and the explanations it shares), the report's seal,
+# and the bookkeeping around it (the current-report pointer, the "checked" batch event and its history).
+REPORT_TABLES = ("batches_checklistreport", "batches_checklistexplanation", "lims_auditseal", "lims_auditshape")
+AROUND_TABLES = (
+    "batches_currentchecklistreport",
+    "batches_batchevent",
+    "batches_batcheventhistory",
+    "pghistory_context",
+)
+
+
+def _sizes(tables) -> dict[str, int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relname = ANY(%s)", [list(tables)]
+        )
+        return dict(cursor.fetchall())
+
+
 def _timed(function, chunks) -> float:
     started = time.perf_counter()
     for chunk in chunks:
@@ -334,13 +355,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000, help="number of batches (default 10000)")
     parser.add_argument("--chunk-size", type=int, default=200, help="batches per sweep chunk (as the task uses)")
-    parser.add_argument("--keep", action="store_true", help=f"keep the {BENCH_DATABASE} database afterwards")
+    parser.add_argument("--database", default=BENCH_DATABASE, help=f"scratch database name (default {BENCH_DATABASE})")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    parser.add_argument(
+        "--from-template",
+        metavar="DATABASE",
+        help="start from a copy of a database an earlier run kept (it is migrated forward, its reports are "
+        "removed, and its batches are swept with the N new ones): skips migrating from scratch",
+    )
     args = parser.parse_args()
     if args.n < 1 or args.chunk_size < 1:
         parser.error("--n and --chunk-size must be at least 1")
 
     server = database.server()
-    os.environ["DATABASE_URL"] = database.create_database(server, BENCH_DATABASE, drop=True)
+    os.environ["DATABASE_URL"] = database.create_database(server, args.database, drop=True, template=args.from_template)
     os.environ.pop("CELERY_BROKER_URL", None)
     try:
         import django
@@ -354,17 +382,24 @@ def main() -> None:
         from batches.models import ChecklistReport
         from batches.services.checklist import batch_check_many
 
-        print(f"database      {BENCH_DATABASE} on {server.get('HOST') or 'localhost'}")
+        print(f"database      {args.database} on {server.get('HOST') or 'localhost'}")
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
         print(f"migrated in   {time.perf_counter() - started:.1f} s")
 
         started = time.perf_counter()
         with dispatch_suspended():
-            filler = Filler(args.n)
+            filler = Filler(args.n, suffix="-2" if args.from_template else "")
             producing = filler.cells(max(10, args.n // 100))
             ids = filler.batches(producing, filler.primings())
         with connection.cursor() as cursor:
+            if args.from_template:
+                # A scratch copy: the kept run's reports go, so the first sweep writes every report again.
+                cursor.execute(
+                    "TRUNCATE batches_currentchecklistreport, batches_checklistreport, batches_checklistexplanation"
+                )
+                cursor.execute("SELECT id FROM batches_secretomebatch ORDER BY id")
+                ids = [row[0] for row in cursor.fetchall()]
             cursor.execute("TRUNCATE batches_checklistoutbox")
             cursor.execute("VACUUM ANALYZE")
         print(f"filled {len(ids):,} batches in {time.perf_counter() - started:.1f} s")
@@ -372,8 +407,11 @@ def main() -> None:
         chunks = [ids[i : i + args.chunk_size] for i in range(0, len(ids), args.chunk_size)]
         _timed(load_batch_inputs, chunks)  # warm the buffer cache
         load_before = _timed(load_batch_inputs, chunks)
+        before = _sizes(REPORT_TABLES + AROUND_TABLES)
         first = _timed(lambda chunk: batch_check_many(batch_ids=chunk), chunks)
         reports = ChecklistReport.objects.count()
+        after = _sizes(REPORT_TABLES + AROUND_TABLES)
+        grown = {table: after.get(table, 0) - before.get(table, 0) for table in after}
         steady = _timed(lambda chunk: batch_check_many(batch_ids=chunk), chunks)
         load_after = _timed(load_batch_inputs, chunks)
         load = (load_before + load_after) / 2
@@ -389,12 +427,19 @@ def main() -> None:
             f"{'sweep, first':14}{first:>10.2f}{first * per:>11.3f}{first / load:>9.2f}   (writes {reports:,} reports)"
         )
         print(f"{'sweep, again':14}{steady:>10.2f}{steady * per:>11.3f}{steady / load:>9.2f}   (no change, no writes)")
+        print()
+        print("bytes per checked batch (table + indexes + TOAST, grown during the first sweep)")
+        for table in (*REPORT_TABLES, *AROUND_TABLES):
+            print(f"  {table:34}{grown.get(table, 0) / len(ids):>9.0f}")
+        own = sum(grown.get(table, 0) for table in REPORT_TABLES) / len(ids)
+        print(f"  {'report + explanations + seals':34}{own:>9.0f}")
+        print(f"  {'everything above':34}{sum(grown.values()) / len(ids):>9.0f}")
     finally:
         from django.db import connections
 
         connections.close_all()
         if not args.keep:
-            database.drop_database(server, BENCH_DATABASE)
+            database.drop_database(server, args.database)
 
 
 if __name__ == "__main__":

@@ -22,13 +22,18 @@ def server() -> dict:
     return database
 
 
-def create_database(database: dict, name: str, *, drop: bool) -> str:
-    """Create `name` (dropping it first when `drop`) and return its DATABASE_URL."""
+def create_database(database: dict, name: str, *, drop: bool, template: str | None = None) -> str:
+    """Create `name` (dropping it first when `drop`; a copy of `template` when given) and return its DATABASE_URL."""
     with psycopg.connect(**settings_conninfo(database, "postgres"), autocommit=True) as conn:
         if drop:
             conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            if template:
+                conn.execute(
+                    sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+                )
+            else:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return settings_database_url(database, name)
 
 

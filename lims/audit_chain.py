@@ -123,13 +123,20 @@ class SealedTable:
 
 
 def sealed_tables() -> list[SealedTable]:
-    """Every pghistory event table, plus the context table whose metadata says who and why."""
+    """Every pghistory event table, the context table whose metadata says who and why, and every
+    insert-only table sealed directly (a model with `AUDIT_SEAL = (key column, time column)`, such as
+    checklist reports: immutable rows need no history copy, their seal covers the row itself)."""
     from pghistory.models import Event
 
     tables = [SealedTable(CONTEXT_TABLE, "id", "updated_at", "INSERT OR UPDATE")]
     for model in apps.get_models():
-        if issubclass(model, Event) and model._meta.managed and not model._meta.proxy:
+        if not model._meta.managed or model._meta.proxy:
+            continue
+        if issubclass(model, Event):
             tables.append(SealedTable(model._meta.db_table, "pgh_id", "pgh_created_at", "INSERT"))
+        elif getattr(model, "AUDIT_SEAL", None):
+            key, time = model.AUDIT_SEAL
+            tables.append(SealedTable(model._meta.db_table, key, time, "INSERT"))
     return sorted(tables, key=lambda t: t.table)
 
 

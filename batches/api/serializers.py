@@ -368,6 +368,15 @@ class OutcomeMeasureSerializer(LabOwnedSerializer):
         fields = (*COMMON, "study", *recorded.OUTCOME_FIELDS)
 
 
+class ChecklistReportListSerializer(serializers.ListSerializer):
+    def to_representation(self, data):
+        from batches.checklist.storage import unpack_reports
+
+        reports = list(data.all() if hasattr(data, "all") else data)
+        unpack_reports(reports)  # the explanations of the whole page in one query
+        return super().to_representation(reports)
+
+
 class ChecklistReportSerializer(serializers.ModelSerializer):
     score_by_category = serializers.DictField(child=serializers.FloatField(), read_only=True)
     items = serializers.ListField(child=serializers.DictField(), read_only=True)
@@ -375,6 +384,7 @@ class ChecklistReportSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ChecklistReport
+        list_serializer_class = ChecklistReportListSerializer
         fields = (
             "id",
             "lab",

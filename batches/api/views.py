@@ -34,6 +34,7 @@ from batches.models import (
 from batches.models.checklist import CurrentChecklistReport
 from batches.services import corrections, lifecycle, qc, records
 from batches.services.checklist import batch_check_queue
+from lims.api.serializers import HistoryEventSerializer
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
 from lims.models import Lab, Role
 from lims.roles import REVIEW_ROLES, WRITE_ROLES
@@ -458,3 +459,26 @@ class ChecklistReportViewSet(LabScopedReadOnlyViewSet):
     filterset_class = filters.ChecklistReportFilter
     ordering_fields = ("created_at", "score")
     ordering = ("-created_at", "-id")
+
+    @extend_schema(
+        summary="Audit trail of the record",
+        description="A report is written once and never changed: its one event is its insert, sealed in the "
+        "audit chain directly (no history copy).",
+        responses=HistoryEventSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        from lims.audit_chain import AuditSeal
+
+        report = self.get_object()
+        seal = AuditSeal.objects.filter(table_name=ChecklistReport._meta.db_table, row_key=str(report.pk)).first()
+        event = {
+            "id": f"{ChecklistReport._meta.label_lower}:{report.pk}:{seal.seq if seal else 'unsealed'}",
+            "at": report.created_at,
+            "label": "insert",
+            "data": self.get_serializer(report).data,
+            "diff": None,
+            "context": None,
+        }
+        return Response([event])

@@ -3,8 +3,9 @@
 import re
 from collections.abc import Iterable
 
-from batches.checklist import evaluate_batches, evaluate_study, load_checklist
+from batches.checklist import load_checklist
 from batches.models import SecretomeBatch, Study
+from batches.selectors.checklist import checklist_current_evaluations
 
 # The checklist names rows by database id ("qc_results #753", "processing_steps[348]"); ids differ between
 # databases holding the same records, so they are dropped to keep the export reproducible.
@@ -85,9 +86,12 @@ def evaluation_snapshot(evaluation) -> dict:
 def completeness(*, batches: Iterable[SecretomeBatch], study: Study | None = None) -> dict:
     """Evaluate every exported batch (in one bulk load) and the study against the active checklist."""
     batches = list(batches)
-    evaluations = evaluate_batches([batch.pk for batch in batches])
+    # Current reports where they stand for the records as stored now; the rest evaluated in one bulk load.
+    evaluations, studies = checklist_current_evaluations(
+        batch_ids=[batch.pk for batch in batches], study_ids=[study.pk] if study is not None else []
+    )
     per_batch = {batch.code: evaluation_snapshot(evaluations[batch.pk]) for batch in batches}
-    study_snapshot = evaluation_snapshot(evaluate_study(study)) if study is not None else None
+    study_snapshot = evaluation_snapshot(studies[study.pk]) if study is not None else None
     versions = {snap["version"] for snap in per_batch.values()}
     if study_snapshot:
         versions.add(study_snapshot["version"])

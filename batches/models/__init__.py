@@ -1,5 +1,5 @@
 from batches.models.cells import CellLine, Differentiation, Donor, Immunophenotype, Passage
-from batches.models.checklist import ChecklistReport
+from batches.models.checklist import ChecklistExplanation, ChecklistReport
 from batches.models.imports import ImportRun, ImportStatus, InstrumentFile
 from batches.models.priming import PrimingAgent, PrimingCondition
 from batches.models.production import BatchEvent, BatchEventKind, ProcessingStep, SecretomeBatch
@@ -24,6 +24,7 @@ __all__ = [
     "BatchEvent",
     "BatchEventKind",
     "CellLine",
+    "ChecklistExplanation",
     "ChecklistReport",
     "Differentiation",
     "Donor",

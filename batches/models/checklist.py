@@ -1,15 +1,48 @@
+import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 
 from lims import constraints as c
 from lims.audit import tracked
 
 
-@tracked
+class ChecklistExplanation(models.Model):
+    """What explains one item (or gate) of a report, without its recorded value: stored once, shared by reports.
+
+    Most items of most reports say the same thing ("Recorded.", or the same missing field), so a report
+    keeps one small id per item instead of the sentence. Insert-only and sealed into the audit chain.
+    """
+
+    id = models.AutoField(primary_key=True)
+    digest = models.CharField(max_length=32, help_text="MD5 of the canonical JSON body (the key, not a seal).")
+    body = models.JSONField(help_text="The item (or gate) as a report shows it, without its value.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    # Sealed into the audit chain directly (lims.audit_chain): key column, time column.
+    AUDIT_SEAL = ("id", "created_at")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["digest"], name="checklistexplanation_digest_unique")]
+        triggers = [pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return self.body.get("item_id") or self.body.get("gate_id") or str(self.pk)
+
+
 class ChecklistReport(models.Model):
-    """One evaluation of the minimal-reporting checklist; the same inputs never make a second report."""
+    """One evaluation of the minimal-reporting checklist; the same inputs never make a second report.
+
+    Insert-only (a trigger refuses updates) and sealed into the audit chain directly, not copied into a
+    history table. Items are stored compactly: `statuses` holds one letter per item (s satisfied, m missing,
+    i invalid, n not applicable), `explanations` one ChecklistExplanation id per item and then per gate,
+    `values` the recorded value of each of them in the same order, and `details` what is this subject's own in
+    an explanation's text (row ids, its code). `items` and `gates` give them back as
+    the dictionaries the API and the pages show (batches.checklist.storage).
+    """
 
     lab = models.ForeignKey("lims.Lab", on_delete=models.PROTECT, related_name="+")
     batch = models.ForeignKey(
@@ -21,15 +54,23 @@ class ChecklistReport(models.Model):
     checklist_version = models.CharField(max_length=40)
     score = models.FloatField(help_text="Completeness score, 0–100.")
     score_by_category = models.JSONField(default=dict)
-    items = models.JSONField(default=list)
-    gates = models.JSONField(default=list)
+    statuses = models.TextField(default="", blank=True, help_text="One letter per item: s, m, i or n.")
+    explanations = ArrayField(
+        models.IntegerField(), default=list, blank=True, help_text="ChecklistExplanation ids: items, then gates."
+    )
+    values = models.JSONField(default=list, blank=True, help_text="Recorded values: items, then gates.")
+    details = models.JSONField(
+        default=dict, blank=True, help_text="This subject's row ids and code cut out of an explanation, by position."
+    )
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of every input the checklist read.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    AUDIT_SEAL = ("id", "created_at")
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["batch", "-created_at"]), models.Index(fields=["study", "-created_at"])]
-        triggers = [c.SameLab()]
+        triggers = [c.SameLab(), pgtrigger.Protect(name="append_only", operation=pgtrigger.Update)]
         constraints = [
             models.UniqueConstraint(fields=["fingerprint"], name="checklistreport_fingerprint_unique"),
             models.CheckConstraint(
@@ -39,9 +80,46 @@ class ChecklistReport(models.Model):
             models.CheckConstraint(condition=Q(score__gte=0, score__lte=100), name="checklistreport_score_0_100"),
         ]
 
+    def __init__(self, *args, **kwargs):
+        items = kwargs.pop("items", None)
+        gates = kwargs.pop("gates", None)
+        super().__init__(*args, **kwargs)
+        if items is not None or gates is not None:
+            self._unpacked = (list(items or []), list(gates or []))
+
     def __str__(self) -> str:
         subject = self.batch or self.study
         return f"{subject} — {self.score:.0f} ({self.checklist_version})"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and getattr(self, "_unpacked", None) is not None:
+            from batches.checklist.storage import pack
+
+            self.statuses, self.explanations, self.values, self.details = pack(*self._unpacked)
+        super().save(*args, **kwargs)
+
+    @property
+    def items(self) -> list[dict]:
+        return self._payload()[0]
+
+    @items.setter
+    def items(self, value: list[dict]) -> None:
+        self._unpacked = (list(value), self._payload()[1])
+
+    @property
+    def gates(self) -> list[dict]:
+        return self._payload()[1]
+
+    @gates.setter
+    def gates(self, value: list[dict]) -> None:
+        self._unpacked = (self._payload()[0], list(value))
+
+    def _payload(self) -> tuple[list[dict], list[dict]]:
+        if getattr(self, "_unpacked", None) is None:
+            from batches.checklist.storage import unpack_reports
+
+            unpack_reports([self])
+        return self._unpacked
 
 
 @tracked

@@ -1,6 +1,7 @@
 """Reads (STYLE.md 1). One module per area; the names are exported here."""
 
 from batches.selectors.checklist import (
+    checklist_current_evaluations,
     checklist_current_scores,
     checklist_latest_report,
     checklist_report_list,
@@ -8,6 +9,7 @@ from batches.selectors.checklist import (
 )
 
 __all__ = [
+    "checklist_current_evaluations",
     "checklist_current_scores",
     "checklist_latest_report",
     "checklist_report_list",

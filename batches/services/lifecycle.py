@@ -38,6 +38,29 @@ def batch_release_blockers(*, batch: SecretomeBatch) -> list[str]:
     return blockers
 
 
+def batch_release_blockers_many(*, batches: list[SecretomeBatch]) -> dict[int, list[str]]:
+    """batch_release_blockers for a page of batches: QC results in one query, the checklist from current reports."""
+    from batches.models import QCResult
+    from batches.selectors.checklist import checklist_current_evaluations
+
+    ids = [batch.pk for batch in batches]
+    results: dict[int, list] = {pk: [] for pk in ids}
+    for result in (
+        QCResult.objects.filter(batch_id__in=ids).exclude(status__in=QC_NOT_COUNTED).order_by("assay", "analyte")
+    ):
+        results[result.batch_id].append(result)
+    evaluations, _ = checklist_current_evaluations(batch_ids=ids)
+    blockers: dict[int, list[str]] = {}
+    for batch in batches:
+        found = [f"QC result '{r}' is not verified yet." for r in results[batch.pk] if r.status != "verified"]
+        if not any(r.status == "verified" for r in results[batch.pk]):
+            found.append("The batch has no verified QC result.")
+        found.extend(evaluations[batch.pk].release_problems)
+        found.extend(deviation_release_blockers(batch=batch))
+        blockers[batch.pk] = found
+    return blockers
+
+
 def _transition(
     *, batch: SecretomeBatch, actor, target: str, allowed_from: set[str], kind: str, data: dict | None = None
 ) -> SecretomeBatch:

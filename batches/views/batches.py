@@ -12,10 +12,9 @@ from django.views.decorators.http import require_POST
 
 from batches import forms as f
 from batches import models as m
-from batches.checklist import evaluate_batch
 from batches.choices import BatchStatus
 from batches.models import BatchEventKind
-from batches.selectors import checklist_current_scores, checklist_latest_report
+from batches.selectors import checklist_current_evaluations, checklist_current_scores, checklist_latest_report
 from batches.services.lifecycle import ReleaseRefused, batch_submit
 from batches.services.qc import qc_result_record
 from batches.services.records import batch_create, batch_update, processing_step_create, record_create
@@ -103,7 +102,8 @@ def fill_url(batch: m.SecretomeBatch, item) -> str:
 
 
 def _checklist_context(batch):
-    evaluation = evaluate_batch(batch)
+    # The current report when it stands for the records as stored now; evaluated only when it does not.
+    evaluation = checklist_current_evaluations(batch_ids=[batch.pk])[0][batch.pk]
     todo = [
         {"item": item, "url": fill_url(batch, item)}
         for item in evaluation.items
@@ -170,12 +170,17 @@ def batch_detail(request, pk: int):
 
 
 def _signatures(batch):
-    from lims.services.signatures import signatures_for_record
+    """The batch's signatures and its QC results', in two queries whatever their number."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Q
 
-    rows = list(signatures_for_record(record=batch))
-    for result in batch.qc_results.all():
-        rows.extend(signatures_for_record(record=result))
-    return sorted(rows, key=lambda s: s.signed_at)
+    from lims.models import Signature
+
+    types = ContentType.objects.get_for_models(m.SecretomeBatch, m.QCResult)
+    wanted = Q(content_type=types[m.SecretomeBatch], object_id=batch.pk) | Q(
+        content_type=types[m.QCResult], object_id__in=[result.pk for result in batch.qc_results.all()]
+    )
+    return list(Signature.objects.filter(wanted).order_by("signed_at", "pk"))
 
 
 def _history(batch):

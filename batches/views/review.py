@@ -9,7 +9,12 @@ from django.views.decorators.http import require_POST
 from batches import models as m
 from batches.choices import BatchStatus, QCStatus
 from batches.forms import SignatureForm
-from batches.services.lifecycle import ReleaseRefused, batch_reject, batch_release, batch_release_blockers
+from batches.services.lifecycle import (
+    ReleaseRefused,
+    batch_reject,
+    batch_release,
+    batch_release_blockers_many,
+)
 from batches.services.qc import qc_result_reject, qc_result_verify
 from batches.services.records import Conflict
 from lims.signatures import SignatureMeaning
@@ -31,12 +36,13 @@ def review_queue(request):
         .select_related("passage__cell_line")
         .order_by("code")
     )
+    blockers = batch_release_blockers_many(batches=submitted)
     return render(
         request,
         "batches/review_queue.html",
         {
             "awaiting": awaiting,
-            "submitted": [(batch, batch_release_blockers(batch=batch)) for batch in submitted],
+            "submitted": [(batch, blockers[batch.pk]) for batch in submitted],
             "qc_meanings": QC_MEANINGS,
             "release_meanings": RELEASE_MEANINGS,
         },

@@ -4,7 +4,7 @@ from django.db.models import Prefetch
 from django.shortcuts import render
 
 from batches import models as m
-from batches.checklist import evaluate_study
+from batches.selectors import checklist_current_evaluations
 from lims.web import get_scoped_or_404, member_required, scoped
 
 
@@ -24,7 +24,7 @@ def study_detail(request, pk: int):
         request.user,
         pk=pk,
     )
-    evaluation = evaluate_study(study)
+    evaluation = checklist_current_evaluations(study_ids=[study.pk])[1][study.pk]
     return render(
         request,
         "batches/study_detail.html",

@@ -1,6 +1,7 @@
 """Running checks: one report per set of inputs, a current report per batch, queued checks, activation."""
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
@@ -190,3 +191,44 @@ def test_activating_another_version_re_checks_every_batch(batch, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         checklist_activate(version="secretome-minimal-v1")
     assert CurrentChecklistReport.objects.get(batch=batch).report.checklist_version == "secretome-minimal-v1"
+
+
+def test_a_report_is_stored_compactly_and_reads_back_as_the_evaluation(lab, technician):
+    one, two = complete_batch(lab, technician), complete_batch(lab, technician)
+    batch_check_many(batch_ids=[one.pk, two.pk])
+    first, second = (checklist_latest_report(batch=b) for b in (one, two))
+    evaluation = evaluate_batch(one)
+    assert first.items == [item.as_dict() for item in evaluation.items]
+    assert first.gates == [gate.as_dict() for gate in evaluation.gates]
+    assert len(first.statuses) == len(first.items) and set(first.statuses) <= set("smin")
+    # Two batches whose records say the same things share every explanation: stored once.
+    assert first.explanations == second.explanations
+    assert m.ChecklistExplanation.objects.count() == len(set(first.explanations))
+    with pytest.raises(LookupError):  # reports are not copied into a history table
+        apps.get_model("batches", "ChecklistReportHistory")
+
+
+def test_a_report_cannot_be_changed_and_is_sealed_in_the_audit_chain_directly(batch):
+    from lims.audit_chain import AuditSeal, seal_pending, verify_default_database
+
+    report = batch_check_run(batch_id=batch.pk)
+    with pytest.raises(Exception, match="Cannot update"), transaction.atomic():
+        m.ChecklistReport.objects.filter(pk=report.pk).update(score=1)
+    with transaction.atomic():
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            seal_pending(cursor)
+    assert AuditSeal.objects.filter(table_name="batches_checklistreport", row_key=str(report.pk)).count() == 1
+    for pk in report.explanations:
+        assert AuditSeal.objects.filter(table_name="batches_checklistexplanation", row_key=str(pk)).exists()
+    assert verify_default_database().ok
+    # The database owner turns triggers off and rewrites the report: the seal no longer matches.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute("UPDATE batches_checklistreport SET score = 100, statuses = '' WHERE id = %s", [report.pk])
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    problems = verify_default_database().problems
+    assert [(p.table, p.row_key, p.kind) for p in problems] == [("batches_checklistreport", str(report.pk), "altered")]

@@ -1,0 +1,109 @@
+"""Pages whose cost does not grow with the data: the same number of queries with few and with many batches.
+
+Each page is opened once with a lab of a few batches and again after many more batches (with QC
+results, aliquots in the box, administrations in the study, submitted ones waiting for review and
+current checklist reports) were added; the number of SQL queries must be the same. The methods export
+of a study is held to a fixed budget as well.
+"""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from batches import models as m
+from batches.checklist.outbox import dispatch_suspended
+from batches.choices import BatchStatus
+from batches.models.checklist import ChecklistOutbox
+from batches.services.checklist import batch_check_many, study_check_many
+from tests import factories as f
+from tests.batches.checklist.builders import complete_batch
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def lab_data(lab, technician, reviewer):
+    box = f.StorageLocationFactory(lab=lab, name="Box A", rows=9, columns=9)
+    study = f.StudyFactory(lab=lab, title="Knee pain")
+    spec = f.QCSpecificationFactory(lab=lab)
+    return {"lab": lab, "box": box, "study": study, "spec": spec, "batches": [], "user": technician}
+
+
+def _grow(data, count: int, *, submit: bool = True) -> None:
+    """Add `count` batches like a lab's: complete records, QC, aliquots in the box, used in the study."""
+    lab, user = data["lab"], data["user"]
+    with dispatch_suspended():
+        for _ in range(count):
+            batch = complete_batch(lab, user)
+            index = len(data["batches"])
+            f.QCResultFactory(
+                lab=lab, batch=batch, assay="endotoxin", method="lal_kinetic", value=0.1 + index, unit="EU/mL",
+                specification=data["spec"], performed_by=user,
+            )  # fmt: skip
+            f.AliquotFactory(
+                lab=lab, batch=batch, location=data["box"], position=f"{'ABCDEFGHI'[index // 9]}{index % 9 + 1}"
+            )
+            f.AdministrationFactory(lab=lab, batch=batch, study=data["study"], group=f"G{index}")
+            if submit and index % 2:
+                m.SecretomeBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.SUBMITTED)
+            data["batches"].append(batch)
+    batch_check_many(batch_ids=[b.pk for b in data["batches"]])
+    study_check_many(study_ids=[data["study"].pk])
+    # The checks above ran in this test's transaction, so the outbox rows they answered are still there;
+    # a worker's check commits and removes them.
+    ChecklistOutbox.objects.all().delete()
+
+
+def _queries(client, url: str) -> int:
+    # Once to fill the process's caches (content types, checklist explanations), then counted.
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured.captured_queries)
+
+
+def _pages(data) -> dict[str, str]:
+    first = data["batches"][0]
+    return {
+        "dashboard": "/",
+        "batch list": "/batches/",
+        "review queue": "/review/",
+        "QC trends": "/qc/trends/?assay=endotoxin",
+        "QC trend data": "/qc/trends/data/?assay=endotoxin",
+        "storage box": f"/storage/box/{data['box'].pk}/",
+        "batch page": f"/batches/{first.pk}/",
+        "study page": f"/studies/{data['study'].pk}/",
+    }
+
+
+def test_every_page_costs_the_same_queries_with_few_and_with_many_batches(client, lab_data, reviewer):
+    client.force_login(reviewer)
+    _grow(lab_data, 2)
+    client.get("/")  # the session and the caches settle on the first request
+    pages = {name: url for name, url in _pages(lab_data).items() if name != "review queue"}
+    few = {name: _queries(client, url) for name, url in pages.items()}
+    _grow(lab_data, 10)
+    many = {name: _queries(client, url) for name, url in pages.items()}
+    assert many == few
+
+
+def test_the_review_queue_costs_the_same_queries_however_many_other_batches_the_lab_has(client, lab_data, reviewer):
+    # Its checklist and QC blockers are read for all submitted batches at once; the deviation check still
+    # reads each submitted batch's records, so here only the lab's other batches grow.
+    client.force_login(reviewer)
+    _grow(lab_data, 4)
+    client.get("/")
+    few = _queries(client, "/review/")
+    _grow(lab_data, 10, submit=False)
+    assert _queries(client, "/review/") == few
+
+
+def test_the_methods_export_of_a_study_reads_current_reports_in_a_fixed_budget(lab_data):
+    from batches.exports.methods import study_methods_export
+
+    _grow(lab_data, 6)
+    with CaptureQueriesContext(connection) as captured:
+        export = study_methods_export(study=lab_data["study"])
+    assert len(export["checklist"]["batches"]) == 6
+    assert len(captured.captured_queries) <= 20
