@@ -11,7 +11,7 @@ from django.utils import timezone
 from batches import models as m
 from batches.imports.engine import run_sheet
 from batches.imports.files import read_table
-from batches.imports.services import import_start
+from batches.imports.services import import_execute, import_start
 from batches.imports.sheets import sheet_for
 from lims.audit import history_model
 from protocols.models import Deviation, ProtocolVersion
@@ -138,3 +138,18 @@ def test_a_value_the_database_refuses_in_a_later_chunk_is_named_and_nothing_is_k
     assert "Must be between -200 and 40." in run.errors[1]["message"]
     assert _counts(lab) == [0] * len(RECORDS)
     assert not m.BatchEvent.objects.filter(lab=lab).exists()
+
+
+def test_a_large_file_is_left_to_the_worker_unread_and_the_run_says_what_is_wrong_with_it(lab, technician, settings):
+    settings.IMPORT_INLINE_MAX_ROWS = 5
+    rows = "".join(f"D-{i:03d},human,Bone marrow\n" for i in range(20)).encode()
+    content = b"Code,Species,Tissue source\n" + rows + "D-020,human,Mo\xe9lle osseuse\n".encode("cp1252")
+    content += "D-021,human,Moëlle\n".encode()  # UTF-8 after a Windows-1252 line: the file mixes encodings
+
+    run = import_start(lab=lab, actor=technician, kind="donors", filename="donors.csv", content=content, dry_run=False)
+
+    assert run.status == m.ImportStatus.QUEUED and run.total_rows == 22  # counted, not read
+    assert import_execute(run_id=run.pk) == m.ImportStatus.FAILED
+    run.refresh_from_db()
+    assert "donors.csv" in run.errors[0]["message"] and "22" in run.errors[0]["message"]
+    assert not m.Donor.objects.filter(lab=lab).exists()
