@@ -157,12 +157,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=10_000, help="rows of the lineage sheet (default 10,000)")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
+    parser.add_argument("--database", default=BENCH_DATABASE, help=f"scratch database name (default {BENCH_DATABASE})")
     args = parser.parse_args()
     if args.rows < 1:
         parser.error("--rows must be at least 1")
 
     server = database.server()
-    os.environ["DATABASE_URL"] = database.create_database(server, BENCH_DATABASE, drop=True)
+    os.environ["DATABASE_URL"] = database.create_database(server, args.database, drop=True)
     os.environ["IMPORT_MAX_ROWS"] = str(max(args.rows, 20_000))
     import django
 
@@ -222,7 +223,7 @@ def main() -> None:
 
         connections.close_all()
         if not args.keep:
-            database.drop_database(server, BENCH_DATABASE)
+            database.drop_database(server, args.database)
 
 
 if __name__ == "__main__":

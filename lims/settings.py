@@ -254,6 +254,7 @@ IMPORT_MAX_COLUMNS = env_int("IMPORT_MAX_COLUMNS", 300, minimum=1)
 IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 500, minimum=0)
 IMPORT_PREVIEW_LIMIT = 1000  # record changes kept for the preview; the counts cover every row
 IMPORT_PROGRESS_EVERY = 50  # rows between two progress updates of a queued import
+IMPORT_CHUNK_ROWS = env_int("IMPORT_CHUNK_ROWS", 500, minimum=1)  # rows read, checked and inserted together
 IMPORT_MAX_ALIQUOTS_PER_ROW = 500
 
 # --- Celery: unset CELERY_BROKER_URL -> tasks run eagerly in-process.

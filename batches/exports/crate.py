@@ -2,6 +2,8 @@
 protocol versions they followed, described in ro-crate-metadata.json (JSON-LD)."""
 
 import io
+import mimetypes
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -12,7 +14,7 @@ from rocrate.rocrate import ROCrate
 
 from batches import choices
 from batches.exports.methods import render
-from batches.models import QCResult, SecretomeBatch
+from batches.models import InstrumentFile, QCResult, SecretomeBatch
 from lims.models import Lab
 from protocols.models import ProtocolVersion
 
@@ -58,7 +60,45 @@ def _protocol_path(version: ProtocolVersion) -> str:
     return f"protocols/{version.protocol.code}-v{version.number}.md"
 
 
-def _qc_entities(crate: ROCrate, batch: dict) -> list[ContextEntity]:
+RAW_FILE_REFERENCE = re.compile(r"^sha256:(?P<sha256>[0-9a-f]{64})\b")
+
+
+def _raw_files(lab: Lab, batches: list[dict]) -> dict[str, InstrumentFile]:
+    """The uploaded instrument files the batches' QC results were read from, by SHA-256 (one query)."""
+    hashes = {
+        match["sha256"]
+        for batch in batches
+        for result in batch["qc"]
+        if (match := RAW_FILE_REFERENCE.match(result["raw_data"] or "")) is not None
+    }
+    if not hashes:
+        return {}
+    return {raw.sha256: raw for raw in InstrumentFile.objects.filter(lab=lab, sha256__in=hashes)}
+
+
+def _raw_file_entity(crate: ROCrate, raw: InstrumentFile):
+    """The instrument export as it was uploaded, once per crate, named by its hash."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", raw.filename).strip("._") or "export"
+    dest_path = f"raw/{raw.sha256[:12]}-{stem}"
+    existing = crate.dereference(dest_path)
+    if existing is not None:
+        return existing
+    media_type = mimetypes.guess_type(raw.filename)[0] or "application/octet-stream"
+    return crate.add_file(
+        io.BytesIO(bytes(raw.content)),
+        dest_path=dest_path,
+        properties={
+            "name": f"{raw.filename} (raw {raw.instrument} export)",
+            "encodingFormat": media_type,
+            "contentSize": str(raw.size_bytes),
+            "identifier": f"sha256:{raw.sha256}",
+            "description": f"The instrument export as uploaded, unchanged; SHA-256 {raw.sha256}.",
+            "dateCreated": raw.uploaded_at.isoformat(),
+        },
+    )
+
+
+def _qc_entities(crate: ROCrate, batch: dict, raw_files: dict[str, InstrumentFile]) -> list[ContextEntity]:
     entities = []
     for index, result in enumerate(batch["qc"], start=1):
         properties = {
@@ -76,13 +116,18 @@ def _qc_entities(crate: ROCrate, batch: dict) -> list[ContextEntity]:
             properties["value"] = result["result_text"]
         if result["performed_on"]:
             properties["dateCreated"] = result["performed_on"]
-        if result["raw_data"]:
+        match = RAW_FILE_REFERENCE.match(result["raw_data"] or "")
+        if match is not None and match["sha256"] in raw_files:
+            raw = _raw_file_entity(crate, raw_files[match["sha256"]])
+            properties["url"] = raw.id
+            properties["subjectOf"] = {"@id": raw.id}
+        elif result["raw_data"]:
             properties["url"] = result["raw_data"]
         entities.append(crate.add(ContextEntity(crate, f"#qc-{batch['code']}-{index}", properties=properties)))
     return entities
 
 
-def _batch_entity(crate: ROCrate, batch: dict) -> ContextEntity:
+def _batch_entity(crate: ROCrate, batch: dict, raw_files: dict[str, InstrumentFile]) -> ContextEntity:
     values = []
     for key, name, unit in BATCH_PROPERTIES:
         if batch[key] is None or batch[key] == "":
@@ -91,7 +136,7 @@ def _batch_entity(crate: ROCrate, batch: dict) -> ContextEntity:
         if unit:
             properties["unitText"] = unit
         values.append(crate.add(ContextEntity(crate, f"{_batch_id(batch['code'])}-{key}", properties=properties)))
-    qc = _qc_entities(crate, batch)
+    qc = _qc_entities(crate, batch, raw_files)
     properties = {
         "@type": "Product",
         "name": f"Secretome batch {batch['code']}",
@@ -201,7 +246,8 @@ def build_crate(export: dict, *, protocol_versions: list[ProtocolVersion], lab: 
     crate.root_dataset["author"] = _reference(authors)
     crate.root_dataset["publisher"] = {"@id": organization.id}
 
-    batches = [_batch_entity(crate, batch) for batch in export["records"]["batches"]]
+    raw_files = _raw_files(lab, export["records"]["batches"])
+    batches = [_batch_entity(crate, batch, raw_files) for batch in export["records"]["batches"]]
     producers = _producer_entities(crate, export["records"].get("producers") or [])
     if producers:
         # Secretome received from partner labs: each batch names the lab that made it, and both labs are credited.

@@ -7,7 +7,7 @@ so the preview shows exactly what the commit would do.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from django.db import DatabaseError, models, transaction
 
 from batches.choices import QCStatus
 from batches.imports import values
+from batches.imports.bulk import BulkWriter, RedoWithServices, is_unsaved
 from batches.imports.files import IGNORED_HEADING, Table, column_letter
 from batches.imports.sheets import (
     Column,
@@ -29,7 +30,7 @@ from batches.imports.sheets import (
     normalise_heading,
     update,
 )
-from batches.models import PrimingAgent, QCResult
+from batches.models import Passage, PrimingAgent, ProcessingStep, QCResult
 from batches.services.records import Conflict
 from lims.audit import audit_context
 
@@ -79,6 +80,15 @@ class Outcome:
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     unknown_columns: list[str] = field(default_factory=list)
     committed: bool = False
+
+    def snapshot(self) -> tuple[int, int, dict[str, dict[str, int]]]:
+        return len(self.problems), len(self.changes), {record: dict(c) for record, c in self.counts.items()}
+
+    def restore(self, snapshot: tuple[int, int, dict[str, dict[str, int]]]) -> None:
+        problems, changes, counts = snapshot
+        del self.problems[problems:]
+        del self.changes[changes:]
+        self.counts = {record: dict(c) for record, c in counts.items()}
 
     def count(self, change: Change) -> None:
         per_record = self.counts.setdefault(change.record, dict.fromkeys(ACTIONS, 0))
@@ -183,6 +193,27 @@ def match_columns(sheet: Sheet, headings: list[str]) -> tuple[dict[str, int], li
 # --- Finding records of the lab, remembering those this file made -----------------------------------
 
 
+class _Unsaved:
+    """A record this import has yet to insert, as part of a lookup key (it has no primary key yet)."""
+
+    __slots__ = ("instance",)
+
+    def __init__(self, instance: models.Model):
+        self.instance = instance
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Unsaved) and other.instance is self.instance
+
+    def __hash__(self) -> int:
+        return id(self.instance)
+
+
+def _ref(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk if value.pk is not None else _Unsaved(value)
+    return value
+
+
 class Context:
     def __init__(self, *, lab, actor):
         self.lab = lab
@@ -190,14 +221,23 @@ class Context:
         self._found: dict[tuple, models.Model | None] = {}
         self.first_given: dict[tuple, tuple[int, dict[str, Any]]] = {}
         self.failed: set[tuple] = set()
+        self._complete: set[tuple] = set()  # (model, field, parent pk): every such record of the lab is known
+        self._unsaved_keys: list[tuple] = []
 
-    @staticmethod
-    def _lookup_key(model, lookup: dict[str, Any]) -> tuple:
-        return model, tuple(sorted((name, getattr(value, "pk", value)) for name, value in lookup.items()))
+    def key(self, model, lookup: dict[str, Any]) -> tuple:
+        key = model, tuple(sorted((name, _ref(value)) for name, value in lookup.items()))
+        if any(isinstance(value, _Unsaved) for _, value in key[1]):
+            self._unsaved_keys.append(key)
+        return key
+
+    _lookup_key = key
 
     def find(self, model: type[models.Model], **lookup) -> models.Model | None:
-        key = self._lookup_key(model, lookup)
+        key = self.key(model, lookup)
         if key not in self._found:
+            if any(isinstance(value, _Unsaved) or (model, name, value) in self._complete for name, value in key[1]):
+                self._found[key] = None  # under a record not written yet, or all its records were read
+                return None
             queryset = model._default_manager.filter(lab=self.lab)
             if model is QCResult:
                 queryset = queryset.exclude(status=QCStatus.SUPERSEDED)
@@ -205,7 +245,64 @@ class Context:
         return self._found[key]
 
     def remember(self, model, lookup: dict[str, Any], instance: models.Model) -> None:
-        self._found[self._lookup_key(model, lookup)] = instance
+        self._found[self.key(model, lookup)] = instance
+
+    # --- Reading a chunk's records in a few queries ---------------------------------------------
+
+    def prefetch(self, model: type[models.Model], field_name: str, wanted: set[Any]) -> list[models.Model]:
+        """The lab's records of `model` whose `field_name` is one of `wanted` (one query), remembered."""
+        missing = {value for value in wanted if (model, ((field_name, value),)) not in self._found}
+        found = []
+        if missing:
+            found = list(model._default_manager.filter(lab=self.lab, **{f"{field_name}__in": missing}))
+            for instance in found:
+                self.remember(model, {field_name: getattr(instance, field_name)}, instance)
+            for value in missing:
+                self._found.setdefault((model, ((field_name, value),)), None)
+        return [
+            instance for value in wanted if (instance := self._found.get((model, ((field_name, value),)))) is not None
+        ]
+
+    def prefetch_children(self, model: type[models.Model], parent_field: str, number_field: str, parents) -> None:
+        """Every `model` record of these parents (one query), found later by (parent, number) without a query."""
+        parents = {parent.pk: parent for parent in parents if (model, parent_field, parent.pk) not in self._complete}
+        if not parents:
+            return
+        children = list(model._default_manager.filter(lab=self.lab, **{f"{parent_field}_id__in": list(parents)}))
+        by_pk = {child.pk: child for child in children}
+        for child in children:
+            parent = parents[getattr(child, f"{parent_field}_id")]
+            setattr(child, parent_field, parent)
+            if model is Passage and child.parent_id in by_pk:
+                child.parent = by_pk[child.parent_id]
+            self.remember(model, {parent_field: parent, number_field: getattr(child, number_field)}, child)
+        self._complete |= {(model, parent_field, pk) for pk in parents}
+
+    # --- After records were inserted, and when a chunk is written again -------------------------
+
+    def rekey(self) -> None:
+        """Records inserted since the last call now have primary keys: their lookups use them."""
+        keys, self._unsaved_keys = self._unsaved_keys, []
+        for key in dict.fromkeys(keys):
+            model, pairs = key
+            if any(isinstance(v, _Unsaved) and v.instance.pk is None for _, v in pairs):
+                self._unsaved_keys.append(key)
+                continue
+            saved = model, tuple((name, v.instance.pk if isinstance(v, _Unsaved) else v) for name, v in pairs)
+            for store in (self._found, self.first_given):
+                if key in store:
+                    store[saved] = store.pop(key)
+            if key in self.failed:
+                self.failed.discard(key)
+                self.failed.add(saved)
+
+    def snapshot(self) -> tuple:
+        return dict(self._found), dict(self.first_given), set(self.failed), set(self._complete), [*self._unsaved_keys]
+
+    def restore(self, snapshot: tuple) -> None:
+        found, first_given, failed, complete, unsaved_keys = snapshot
+        self._found, self.first_given, self.failed = dict(found), dict(first_given), set(failed)
+        self._complete, self._unsaved_keys = set(complete), [*unsaved_keys]
 
 
 # --- Writing rows ----------------------------------------------------------------------------------
@@ -218,6 +315,12 @@ class RowWriter:
         self.headings = headings
         self.ctx = ctx
         self.outcome = outcome
+        self.bulk: BulkWriter | None = None  # set while a chunk's new records are written in bulk
+
+    def flush(self) -> None:
+        if self.bulk is not None:
+            self.bulk.flush()
+            self.ctx.rekey()
 
     def _problem(self, row: int, column: Column | None, message: str) -> None:
         position = self.positions.get(column.key) if column is not None else None
@@ -348,7 +451,7 @@ class RowWriter:
                     )
                 return _FAILED
             data = {name: value for name, value in data.items() if name not in first_data}
-            first_data.update(data)
+            ctx.first_given[identity] = (first_row, {**first_data, **data})
             if not data:
                 return ctx.find(section.model, **lookup)
         else:
@@ -361,6 +464,15 @@ class RowWriter:
     def _write(self, section: Section, row: int, label: str, lookup: dict[str, Any], data: dict[str, Any], agents):
         ctx = self.ctx
         existing = ctx.find(section.model, **lookup)
+        if existing is None and self.bulk is not None and self.bulk.accepts(section.model, data, agents):
+            instance = self.bulk.add(section=section, row=row, data=data, agents=agents)
+            ctx.remember(section.model, lookup, instance)
+            self.outcome.count(
+                Change(row, section.title, label, "create", {name: ["", display(v)] for name, v in data.items()})
+            )
+            return instance
+        if any(is_unsaved(value) for value in data.values()):
+            self.flush()  # the services write only links to records that exist
         try:
             if existing is None:
                 instance = create(section)(lab=ctx.lab, actor=ctx.actor, data=data, agents=agents)
@@ -446,7 +558,7 @@ def _current(instance: models.Model, name: str) -> Any:
 
 def _comparable(value: Any) -> Any:
     if isinstance(value, models.Model):
-        return (type(value), value.pk)
+        return (type(value), _ref(value))
     return value
 
 
@@ -464,6 +576,58 @@ def _agents_text(priming) -> str:
 # --- One run --------------------------------------------------------------------------------------------
 
 
+def _chunks(rows: list, size: int) -> Iterable[list]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _prefetch(sheet: Sheet, positions: dict[str, int], rows: list, ctx: Context) -> None:
+    """Read, in one query per kind of record, every record the chunk's codes name (and their passages and steps)."""
+
+    def read(column: Column, cells: list[Any]) -> Any:
+        position = positions.get(column.key)
+        raw = cells[position] if position is not None and position < len(cells) else None
+        if values.is_not_recorded(raw) or (isinstance(raw, str) and raw.lstrip().startswith("=")):
+            return values.NOTHING
+        try:
+            return column.reader(raw)
+        except values.CellError:
+            return values.NOTHING
+
+    wanted: dict[tuple[type[models.Model], str], set[Any]] = {}
+
+    def want(model, field_name: str, column: Column) -> None:
+        found = {read(column, cells) for _, cells in rows} - {values.NOTHING, None, ""}
+        wanted.setdefault((model, field_name), set()).update(values.text(value) for value in found)
+
+    by_name = {section.name: section for section in sheet.sections}
+    for section in sheet.sections:
+        if len(section.key) == 1 and not section.count_column:
+            column = next((c for c in section.columns if c.field == section.key[0]), None)
+            if column is not None:
+                want(section.model, section.key[0], column)
+        for link in section.links:
+            finds = getattr(link.resolve, "finds", None)
+            if finds is not None:
+                want(*finds, next(c for c in section.columns if c.key == link.columns[0]))
+        if section.count_column:
+            batch_link = next(link for link in section.links if link.field == "batch" and link.section)
+            code_column = by_name[batch_link.section].key_column()
+            count_column = next(c for c in section.columns if c.key == section.count_column)
+            codes = wanted.setdefault((section.model, "code"), set())
+            for _, cells in rows:
+                code, count = read(code_column, cells), read(count_column, cells)
+                if code not in (values.NOTHING, None, "") and isinstance(count, int):
+                    limit = min(count, settings.IMPORT_MAX_ALIQUOTS_PER_ROW)
+                    codes.update(f"{values.text(code)}-{index:02d}" for index in range(1, limit + 1))
+    found = {key: ctx.prefetch(model, key[1], codes) for key, codes in wanted.items() for model in [key[0]]}
+    models_written = {section.model for section in sheet.sections}
+    for model, parent_field, number_field in ((Passage, "cell_line", "number"), (ProcessingStep, "batch", "order")):
+        if model in models_written:
+            parent_model = model._meta.get_field(parent_field).related_model
+            ctx.prefetch_children(model, parent_field, number_field, found.get((parent_model, "code"), []))
+
+
 def run_sheet(
     *,
     sheet: Sheet,
@@ -475,7 +639,11 @@ def run_sheet(
     context: dict[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Outcome:
-    """Check (and, when `commit` and nothing is wrong, keep) every row of the table; all or nothing."""
+    """Check (and, when `commit` and nothing is wrong, keep) every row of the table; all or nothing.
+
+    Rows go a chunk at a time: the chunk's records are read in a few queries and its new records inserted in
+    bulk (batches.imports.bulk); a chunk with any problem is rolled back to its start and written again row by
+    row through the record services, which say exactly what is wrong where."""
     outcome = Outcome(rows=len(table.rows))
     positions, unknown, problems = match_columns(sheet, table.headings)
     outcome.unknown_columns = [f"{heading} ({column_letter(index)})" for index, heading in unknown]
@@ -484,11 +652,34 @@ def run_sheet(
         return outcome
     ctx = Context(lab=lab, actor=actor)
     writer = RowWriter(sheet=sheet, positions=positions, headings=table.headings, ctx=ctx, outcome=outcome)
+    done = 0
     try:
         with transaction.atomic(), audit_context(actor=actor, reason=reason or None, **(context or {})):
-            for done, (number, cells) in enumerate(table.rows, start=1):
-                writer.write_row(number, cells)
-                if progress is not None and done % settings.IMPORT_PROGRESS_EVERY == 0:
+            for chunk in _chunks(table.rows, settings.IMPORT_CHUNK_ROWS):
+                _prefetch(sheet, positions, chunk, ctx)
+                before = (ctx.snapshot(), outcome.snapshot())
+                bulk = BulkWriter(lab=lab, actor=actor)
+                try:
+                    with transaction.atomic():
+                        writer.bulk = bulk
+                        for index, (number, cells) in enumerate(chunk, start=1):
+                            writer.write_row(number, cells)
+                            if progress is not None and (done + index) % settings.IMPORT_PROGRESS_EVERY == 0:
+                                progress(done + index)
+                        writer.flush()
+                        if len(outcome.problems) > before[1][0]:
+                            raise RedoWithServices
+                except (RedoWithServices, DatabaseError):
+                    bulk.discard()
+                    ctx.restore(before[0])
+                    outcome.restore(before[1])
+                    writer.bulk = None
+                    for number, cells in chunk:
+                        writer.write_row(number, cells)
+                finally:
+                    writer.bulk = None
+                done += len(chunk)
+                if progress is not None:
                     progress(done)
             if outcome.problems or not commit:
                 raise _RollBack

@@ -90,6 +90,21 @@ def read_table(*, filename: str, content: bytes) -> Table:
     return _read_csv(filename=filename, content=content)
 
 
+def lines_at_most(*, filename: str, content: bytes) -> int | None:
+    """The sheet's lines, heading included, counted without reading a cell (an upper bound for CSV, the
+    workbook's recorded size for XLSX); None when the file does not say (read it to know)."""
+    if not content.startswith(b"PK\x03\x04"):
+        return content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+    try:
+        workbook = open_workbook(filename=filename, content=content)
+    except ImportFileError:
+        return None
+    try:
+        return data_sheet(workbook).max_row
+    finally:
+        workbook.close()
+
+
 # --- CSV -----------------------------------------------------------------------------------------
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from batches.imports import workbooks
 from batches.imports.engine import run_sheet
-from batches.imports.files import ImportFileError, read_table
+from batches.imports.files import ImportFileError, check_size, lines_at_most, read_table
 from batches.imports.sheets import KINDS, sheet_for
 from batches.models import ImportRun, ImportStatus
 from lims.database import settings_conninfo
@@ -45,7 +45,11 @@ def import_start(
     if kind not in KINDS:
         raise ValidationError({"kind": [f"'{kind}' is not an import kind; choose one of: {', '.join(KINDS)}."]})
     try:
-        table = read_table(filename=filename, content=content)
+        check_size(filename=filename, size=len(content))
+        lines = lines_at_most(filename=filename, content=content)
+        queued = not run_here and lines is not None and lines - 1 > settings.IMPORT_INLINE_MAX_ROWS
+        # A large file is read by the worker, not by the web process (the run then reports what is wrong with it).
+        table = None if queued else read_table(filename=filename, content=content)
     except ImportFileError as error:
         raise ValidationError({"file": [str(error)]}) from None
     with transaction.atomic():
@@ -58,11 +62,11 @@ def import_start(
             size_bytes=len(content),
             dry_run=dry_run,
             reason=(reason or "").strip()[:500],
-            total_rows=len(table.rows),
+            total_rows=lines - 1 if table is None else len(table.rows),
             started_by=actor,
             checked_run=checked_run,
         )
-        if len(table.rows) > settings.IMPORT_INLINE_MAX_ROWS and not run_here:
+        if table is None:
             from batches.imports import tasks
 
             tasks.import_run.delay_on_commit(run_id=str(run.pk), actor_id=actor.pk)
@@ -112,7 +116,10 @@ def import_execute(*, run_id, table=None, watched: bool = False) -> ImportStatus
     run = ImportRun.objects.select_related("lab", "started_by").get(pk=run_id)
     progress = _Progress(run.pk) if watched else None
     try:
-        table = table or _table(run)
+        if table is None:
+            table = _table(run)
+            ImportRun.objects.filter(pk=run_id).update(total_rows=len(table.rows))
+            run.total_rows = len(table.rows)
         outcome = run_sheet(
             sheet=sheet_for(run.kind),
             table=table,

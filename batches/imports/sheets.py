@@ -214,6 +214,7 @@ def _by(model: type[models.Model], noun: str, lookup: str = "code"):
             raise Unresolved(f"No {noun} '{values.text(code)}' in the lab; add it first (or use the lineage sheet).")
         return found
 
+    resolve.finds = (model, lookup)  # lets an import read every code of a chunk in one query
     return resolve
 
 
@@ -224,7 +225,7 @@ def _passage_of_cell_line(ctx, given: dict[str, Any], data: dict[str, Any]) -> P
     cell_line = ctx.find(CellLine, code=values.text(code))
     if cell_line is None:
         raise Unresolved(f"No cell line '{values.text(code)}' in the lab.")
-    passage = ctx.find(Passage, cell_line=cell_line.pk, number=number)
+    passage = ctx.find(Passage, cell_line=cell_line, number=number)
     if passage is None:
         raise Unresolved(f"Cell line {cell_line.code} has no passage {number}.")
     return passage
@@ -235,7 +236,7 @@ def _parent_passage(ctx, given: dict[str, Any], data: dict[str, Any]) -> Passage
     cell_line = data.get("cell_line")
     if cell_line is None:
         raise Unresolved("The parent passage is looked up in the cell line: give the cell line too.")
-    parent = ctx.find(Passage, cell_line=cell_line.pk, number=number)
+    parent = ctx.find(Passage, cell_line=cell_line, number=number)
     if parent is None:
         raise Unresolved(f"Cell line {cell_line.code} has no passage {number} (list parent passages in earlier rows).")
     return parent
