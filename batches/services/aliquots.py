@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from batches import models as m
-from batches.labels import field_label
+from batches.labels import field_label, mid_sentence
 from batches.services.records import record_create
 
 MAX_TUBES = 200
@@ -65,7 +65,7 @@ def _for_tube(error: ValidationError, number: int, code: str):
         where = (
             f"Tube {number} ({code})"
             if name == "__all__"
-            else f"Tube {number} ({code}), {field_label(m.Aliquot, name).lower()}"
+            else f"Tube {number} ({code}), {mid_sentence(field_label(m.Aliquot, name))}"
         )
         said.setdefault(target, []).extend(f"{where}: {message}" for message in messages)
     return said

@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from batches import forms as f
 from batches import models as m
-from batches.api.serializers import CellLineSerializer
+from batches.api.serializers import CellLineSerializer, PassageSerializer
 from batches.services.records import record_update
 from protocols.models import ProtocolVersion
 
@@ -78,9 +78,10 @@ def test_forms_and_the_api_name_a_field_with_the_same_words_and_the_right_unit()
     assert f.DonorForm().fields["age_years"].label == "Age"
     assert f.ProcessingStepForm().fields["mwco_kda"].label == "Molecular-weight cut-off"
     api = CellLineSerializer().fields
-    assert api["heparin_u_per_ml"].label == "Heparin"
-    assert api["heparin_u_per_ml"].help_text == "Heparin, in U/mL."
-    assert api["isolation_enzyme_mg_per_ml"].help_text == "Enzyme concentration, in mg/mL."
+    assert api["heparin_u_per_ml"].label == "Heparin" and "U/mL" in api["heparin_u_per_ml"].help_text
+    assert api["isolation_enzyme_mg_per_ml"].label == "Enzyme concentration"
+    assert "mg/mL" in api["isolation_enzyme_mg_per_ml"].help_text
+    assert PassageSerializer().fields["co2_percent"].label == "Incubator CO₂"
 
 
 def test_the_checklist_panel_explains_its_level_badges(client, demo):
