@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 
-from batches.labels import label_with_unit, words_for
+from batches.labels import in_words, label_with_unit, words_for
 from lims.selectors.audit_trail import AuditEntry
 from lims.templatetags.lims_format import num
 
@@ -86,11 +86,11 @@ def _value(model, name: str, value, names: dict[type, dict]) -> str:
     if isinstance(value, int | float):
         unit = words_for(model, name).unit
         return f"{num(value)} {unit}".strip()
-    if isinstance(value, list | dict):
-        return (
-            ", ".join(str(v) for v in value) if isinstance(value, list) else "; ".join(str(v) for v in value.values())
-        )
-    return str(value)
+    if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, list | dict) for v in value)):
+        return "recorded (see the database record)"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return in_words(str(value), model)
 
 
 def _what(entry: AuditEntry) -> str:
