@@ -54,7 +54,7 @@ def test_the_main_pages_are_no_wider_than_a_phone(demo, open_page, live_server, 
         if width > PHONE["width"]:
             too_wide[name] = width
         page.screenshot(path=screenshots / f"phone-{name.replace(' ', '-')}.png")
-    assert too_wide == {}
+    assert too_wide == {}, too_wide
 
 
 def test_on_a_phone_the_menu_opens_from_a_button(demo, open_page, live_server):
@@ -86,10 +86,11 @@ def test_axe_core_finds_no_critical_or_serious_violation_on_the_main_pages(demo,
         page.wait_for_load_state("networkidle")
         results = axe.run(page)
         bad = [
-            f"{v['id']} ({v['impact']}): {[node['target'] for node in v['nodes']][:5]}"
+            f"{v['id']} ({v['impact']}, {len(v['nodes'])} elements), e.g. {v['nodes'][0]['target']}: "
+            f"{v['nodes'][0]['failureSummary'][:200]}"
             for v in results.response["violations"]
             if v["impact"] in ("critical", "serious")
         ]
         if bad:
             found[name] = bad
-    assert found == {}
+    assert found == {}, "\n".join(f"{name}: {problems}" for name, problems in found.items())
