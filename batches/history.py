@@ -13,7 +13,7 @@ from lims.selectors.audit_trail import AuditEntry
 from lims.templatetags.lims_format import num
 
 # Bookkeeping a reader does not need: ids, locks, stamps, ownership and hashes stay in the folded detail.
-QUIET = {"id", "lab", "version", "created_at", "updated_at", "created_by", "content_type", "object_id"}
+QUIET = {"id", "lab", "version", "created_at", "updated_at", "created_by", "content_type", "object_id", "record_id"}
 QUIET_PARTS = ("hash", "fingerprint", "digest", "token", "secret")
 ACTIONS = {"insert": "added", "update": "changed", "delete": "removed", "snapshot": "recorded"}
 EMPTY = "—"

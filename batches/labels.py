@@ -253,7 +253,7 @@ FIELDS: dict[str, FieldWords] = {
     "expected": W("Expected"),
     "actual": W("Actual"),
     "justification": W("Justification"),
-    "record_type": W("Record"),
+    "record_type": W("Kind of record"),
     "record_label": W("Record"),
 }
 

@@ -17,7 +17,19 @@ def test_screenshots_of_the_pages_a_technician_and_a_pi_live_in(demo, open_page,
     pi.screenshot(path=screenshots / "dashboard.png")
     pi.goto(f"{live_server.url}/batches/{submitted.pk}/")
     pi.screenshot(path=screenshots / "batch-page.png", full_page=True)
-    pi.locator("#history").screenshot(path=screenshots / "history.png")
+    history = pi.locator("#history")
+    history.scroll_into_view_if_needed()
+    frame = history.bounding_box()
+    pi.screenshot(
+        path=screenshots / "history.png",
+        full_page=True,
+        clip={
+            "x": frame["x"],
+            "y": frame["y"] + pi.evaluate("() => window.scrollY"),
+            "width": frame["width"],
+            "height": min(frame["height"], 900),
+        },
+    )
 
     pi.goto(f"{live_server.url}/batches/{blocked.pk}/")
     pi.get_by_role("button", name="Release…").click()
@@ -28,6 +40,8 @@ def test_screenshots_of_the_pages_a_technician_and_a_pi_live_in(demo, open_page,
 
     pi.goto(f"{live_server.url}/qc/trends/?assay=particle_concentration&colour_by=donor")
     pi.wait_for_selector("#trend[data-ready='1']")
+    ticks = pi.evaluate("() => window.trendChart.scales.x.ticks.map(t => t.label)")
+    assert "SB-25-002" in ticks and all(label.startswith("SB-") for label in ticks)
     pi.screenshot(path=screenshots / "qc-trend-particles.png")
 
     tech = open_page("tech")

@@ -44,7 +44,9 @@ document.addEventListener("DOMContentLoaded", async () => {
     options: {
       maintainAspectRatio: false, animation: false,
       scales: {x: {type: "linear", min: -0.5, max: Math.max(labels.length - 0.5, 0.5),
-                   ticks: {stepSize: 1, autoSkip: false, maxRotation: 60, callback: v => Number.isInteger(v) ? (labels[v] ?? "") : ""},
+                   // one tick per batch, at 0, 1, 2 … (the axis itself runs from -0.5 so the points sit inside)
+                   afterBuildTicks: axis => { axis.ticks = labels.map((_, value) => ({value})); },
+                   ticks: {autoSkip: false, maxRotation: 60, callback: v => labels[v] ?? ""},
                    title: {display: true, text: "Batch"}},
                y: {grace: "10%", beginAtZero: true, ticks: {callback: v => readable(v)},
                    title: {display: true, text: data.unit ? `${data.title} (${data.unit})` : data.title}}},
