@@ -203,6 +203,7 @@ class AliquotSeriesForm(form_for(m.Aliquot, [name for name in ALIQUOT_FIELDS if 
         min_value=1,
         max_value=200,
         initial=1,
+        required=False,
         help_text="The first tube takes the code above, the next ones the following numbers.",
     )
     positions = forms.CharField(
@@ -220,6 +221,9 @@ class AliquotSeriesForm(form_for(m.Aliquot, [name for name in ALIQUOT_FIELDS if 
         if "location" in self.fields:
             self.fields["location"].widget.attrs["data-box-select"] = "1"
         self.order_fields(["code", "count", "location", "positions"])
+
+    def clean_count(self) -> int:
+        return self.cleaned_data.get("count") or 1
 
     def clean_positions(self) -> list[str]:
         positions = parse_positions(self.cleaned_data.get("positions") or "")
