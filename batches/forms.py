@@ -5,6 +5,7 @@ import re
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.db import models
+from django.db.models import Q
 
 from batches import models as m
 from batches.fields import (
@@ -21,8 +22,11 @@ from batches.fields import (
     PROCESSING_FIELDS,
     QC_FIELDS,
 )
+from batches.labels import field_label, field_unit
+from batches.services.aliquots import parse_positions
 from batches.services.records import explain_constraint
 from lims.web import scoped
+from protocols.models import VersionStatus
 
 UNIT_SUFFIXES = (
     (r"_percent$", "%"),
@@ -74,12 +78,15 @@ class LabScopedForm(forms.ModelForm):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        model_fields = {f.name for f in self._meta.model._meta.get_fields()}
         for name, field in self.fields.items():
+            if name in model_fields:
+                field.label = field_label(self._meta.model, name)
             if isinstance(field, forms.ModelChoiceField) and user is not None:
                 related = field.queryset.model
                 if any(f.name == "lab" for f in related._meta.get_fields()):
                     field.queryset = scoped(field.queryset, user)
-            field.unit = unit_for(name)
+            field.unit = field_unit(self._meta.model, name) if name in model_fields else unit_for(name)
             if not field.required:
                 _say_empty_is_not_recorded(field)
             if name.endswith("_percent") or name.startswith("percent_"):
@@ -92,6 +99,24 @@ class LabScopedForm(forms.ModelForm):
             if isinstance(field.widget, forms.DateTimeInput):
                 field.widget.input_type = "datetime-local"
                 field.widget.format = "%Y-%m-%dT%H:%M"
+
+        if "protocol_version" in self.fields:
+            self._offer_effective_sops(self.fields["protocol_version"])
+
+    def _offer_effective_sops(self, field: forms.ModelChoiceField) -> None:
+        """Only effective versions of the SOPs for this kind of record, by code, version and title.
+
+        The version a saved record already pins stays on offer (it may have been retired since).
+        """
+        categories = SOP_CATEGORIES.get(self._meta.model._meta.model_name)
+        current = getattr(self.instance, "protocol_version_id", None)
+        wanted = Q(status=VersionStatus.EFFECTIVE)
+        if categories:
+            wanted &= Q(protocol__category__in=categories)
+        if current:
+            wanted |= Q(pk=current)
+        field.queryset = field.queryset.filter(wanted).select_related("protocol").order_by("protocol__code", "number")
+        field.label_from_instance = sop_choice_label
 
     def _post_clean(self):
         super()._post_clean()
@@ -120,6 +145,23 @@ class LabScopedForm(forms.ModelForm):
     def service_data(self) -> dict:
         """Only the fields the form shows, as the service expects them."""
         return {name: self.cleaned_data[name] for name in self.fields if name in self.cleaned_data}
+
+
+SOP_CATEGORIES = {
+    "cellline": ("isolation", "expansion"),
+    "passage": ("expansion",),
+    "primingcondition": ("priming",),
+    "secretomebatch": ("conditioning",),
+    "processingstep": ("processing",),
+    "aliquot": ("storage",),
+    "qcresult": ("qc",),
+    "administration": ("administration",),
+}
+
+
+def sop_choice_label(version) -> str:
+    retired = "" if version.status == VersionStatus.EFFECTIVE else f" ({version.get_status_display().lower()})"
+    return f"{version.protocol.code} v{version.number} — {version.protocol.title}{retired}"
 
 
 def form_for(model: type[models.Model], fields: list[str]) -> type[LabScopedForm]:
@@ -151,3 +193,53 @@ class SignatureForm(forms.Form):
     def __init__(self, *args, meanings: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["meaning"].choices = meanings
+
+
+class AliquotSeriesForm(form_for(m.Aliquot, [name for name in ALIQUOT_FIELDS if name != "position"])):
+    """One form for N tubes of a batch: what they share, how many, and their positions (picked on the box map)."""
+
+    count = forms.IntegerField(
+        label="Number of tubes",
+        min_value=1,
+        max_value=200,
+        initial=1,
+        required=False,
+        help_text="The first tube takes the code above, the next ones the following numbers.",
+    )
+    positions = forms.CharField(
+        label="Positions in the box",
+        required=False,
+        help_text="Click free positions on the box map, or type them (e.g. A1, A2, A3): one per tube, in order.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["count"].unit = "tubes"
+        self.fields["positions"].unit = ""
+        self.fields["positions"].widget.attrs.update({"data-box-positions": "1", "autocomplete": "off"})
+        self.fields["count"].widget.attrs["data-box-count"] = "1"
+        if "location" in self.fields:
+            self.fields["location"].widget.attrs["data-box-select"] = "1"
+        self.order_fields(["code", "count", "location", "positions"])
+
+    def clean_count(self) -> int:
+        return self.cleaned_data.get("count") or 1
+
+    def clean_positions(self) -> list[str]:
+        positions = parse_positions(self.cleaned_data.get("positions") or "")
+        bad = [p for p in positions if not re.fullmatch(r"[A-Z][0-9]{1,2}", p)]
+        if bad:
+            raise forms.ValidationError(
+                f"Not a box position: {', '.join(bad)} (write a row letter and a column, e.g. B4)."
+            )
+        return positions
+
+    def clean(self):
+        cleaned = super().clean()
+        positions = cleaned.get("positions") or []
+        if positions and not cleaned.get("location"):
+            self.add_error("location", "Choose the box the positions are in.")
+        return cleaned
+
+    def service_data(self) -> dict:
+        return {name: value for name, value in super().service_data().items() if name not in ("count", "positions")}

@@ -121,6 +121,7 @@ LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
 METHODS_DOCX_PAGE_SIZE = env_choice("METHODS_DOCX_PAGE_SIZE", "A4", ("A4", "Letter"))
 
 LANGUAGE_CODE = "en-gb"
+FORMAT_MODULE_PATH = ["lims.formats"]  # one date format (2025-03-01 10:00) on every page
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

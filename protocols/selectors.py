@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
+from batches.labels import field_label, mid_sentence
 from batches.models import Passage, SecretomeBatch
 from protocols.models import (
     Deviation,
@@ -176,7 +177,7 @@ class Finding:
     def sentence(self) -> str:
         version = self.protocol_version
         return (
-            f"{self.record_label}: {self.parameter} is {self.actual}, "
+            f"{self.record_label}: {parameter_words(self.record_type, self.parameter)} is {self.actual}, "
             f"but {version.protocol.code} v{version.number} allows {self.expected}"
         )
 
@@ -215,10 +216,17 @@ def deviation_findings(*, batch: SecretomeBatch) -> list[Finding]:
     return findings
 
 
+def parameter_words(record_type: str, parameter: str) -> str:
+    """An SOP parameter named after a record's field reads as that field's label, mid-sentence."""
+    model = {"priming": "primingcondition", "batch": "secretomebatch"}.get(record_type, record_type.replace("_", ""))
+    return mid_sentence(field_label(model, parameter))
+
+
 def deviation_sentence(deviation: Deviation) -> str:
     version = deviation.protocol_version
     return (
-        f"{deviation.record_label or deviation.get_record_type_display()}: {deviation.parameter} is "
+        f"{deviation.record_label or deviation.get_record_type_display()}: "
+        f"{parameter_words(deviation.record_type, deviation.parameter)} is "
         f"{deviation.actual}, but {version.protocol.code} v{version.number} allows {deviation.expected}"
     )
 

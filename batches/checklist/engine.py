@@ -116,7 +116,7 @@ def _evaluate_field(requirement: Requirement, context: Context) -> _Outcome:
     path = field_path(requirement.path)
     if not is_present(value, requirement.absent):
         where = _describe(context, requirement.path)
-        return _Outcome("missing", scalar(value), missing=[(path, f"{requirement.label} ({where}, field '{path}')")])
+        return _Outcome("missing", scalar(value), missing=[(path, f"{requirement.label} ({where})")])
     if requirement.rule is not None and not compare(requirement.rule[0], value, requirement.rule[1]):
         operator, argument = requirement.rule
         sentence = f"{requirement.label} is {shown(value)}; it must {rule_text(operator, argument)}"

@@ -3,9 +3,10 @@
 import datetime as dt
 from typing import Any
 
-from batches.checklist.context import COLLECTION_PATHS, Context, row_matches
+from batches.checklist.context import Context, row_matches
 from batches.checklist.definition import Checklist, Gate
 from batches.checklist.results import GateResult, jsonable
+from batches.choices import Route
 
 
 def _latest_by_marker(rows: list[dict]) -> tuple[dict[str, dict], set[str]]:
@@ -50,6 +51,22 @@ def _gate_isct(gate: Gate, context: Context) -> tuple[bool, str, bool, Any]:
     return True, f"The recorded markers meet the ISCT thresholds.{flag}", bool(primed_only), value
 
 
+ROUTE_WORDS = {value: label.lower() for value, label in Route.choices}
+
+# What a found row is, in a reviewer's words (ids stay in the report's data, not in its sentences).
+ROW_NOUNS = {
+    "passages": "passage",
+    "immunophenotypes": "phenotype measurement",
+    "differentiations": "differentiation result",
+    "priming_agents": "priming agent",
+    "processing_steps": "processing step",
+    "qc_results": "QC result",
+    "aliquots": "aliquot",
+    "aliquot_uses": "aliquot use",
+    "administrations": "administration",
+}
+
+
 def _gate_no_rows(gate: Gate, context: Context) -> tuple[bool, str, bool, Any]:
     found = []
     for spec in gate.rows:
@@ -59,8 +76,8 @@ def _gate_no_rows(gate: Gate, context: Context) -> tuple[bool, str, bool, Any]:
     if not found:
         return True, "No failing result recorded.", False, []
     details = "; ".join(
-        f"{spec.label} ({COLLECTION_PATHS[spec.collection]} #{row['id']}"
-        + (f", {row['performed_on']:%Y-%m-%d}" if isinstance(row.get("performed_on"), dt.date) else "")
+        f"{spec.label} ({ROW_NOUNS.get(spec.collection, 'record')}"
+        + (f" of {row['performed_on']:%Y-%m-%d}" if isinstance(row.get("performed_on"), dt.date) else "")
         + ")"
         for spec, row in found
     )
@@ -87,7 +104,8 @@ def _gate_endotoxin(gate: Gate, context: Context) -> tuple[bool, str, bool, Any]
         judged.append({"administration": administration["id"], "eu_per_kg": round(dose, 4), "limit": k})
         if dose > k:
             failures.append(
-                f"administration #{administration['id']} ({administration['route']}): {dose:.3g} EU/kg > {k:g} EU/kg"
+                f"the {ROUTE_WORDS.get(administration['route'], 'administration')} dose "
+                f"({administration.get('group') or 'a group'}): {dose:.3g} EU/kg > {k:g} EU/kg"
             )
     value = {"eu_per_ml": eu_per_ml, "administrations": judged}
     if failures:

@@ -68,12 +68,8 @@ class Evaluation:
     @property
     def release_problems(self) -> list[str]:
         """Readable sentences: required items missing or invalid, and gates that fail and block release."""
-        problems = [
-            f"Required item '{r.label}' ({r.item_id}) is {r.status}: {r.message}"
-            for r in self.items
-            if r.blocks_release
-        ]
-        problems += [f"Gate {g.number} ({g.label}) fails: {g.message}" for g in self.gates if g.blocking]
+        problems = [f"Required: {r.label}. {r.message}" for r in self.items if r.blocks_release]
+        problems += [f"Release gate {g.number}, {g.label}: {g.message}" for g in self.gates if g.blocking]
         return problems
 
 

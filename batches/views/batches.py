@@ -13,13 +13,16 @@ from django.views.decorators.http import require_POST
 from batches import forms as f
 from batches import models as m
 from batches.choices import BatchStatus
+from batches.history import readable_history
+from batches.labels import in_words
 from batches.models import BatchEventKind
 from batches.selectors import checklist_current_evaluations, checklist_current_scores, checklist_latest_report
-from batches.services.lifecycle import ReleaseRefused, batch_submit
+from batches.services.aliquots import aliquot_series_create
+from batches.services.lifecycle import ReleaseRefused, batch_release_blockers, batch_submit
 from batches.services.qc import qc_result_record
-from batches.services.records import batch_create, batch_update, processing_step_create, record_create
+from batches.services.records import batch_create, batch_update, processing_step_create
 from batches.views.forms import posted_version, save_through_service, validate_only, validation_response
-from batches.views.review import signed_reject, signed_release
+from batches.views.review import release_refused_summary, signed_reject, signed_release
 from lims.selectors.audit_trail import AuditTrailFilters, audit_trail_for_batch
 from lims.web import (
     can_review,
@@ -163,10 +166,18 @@ def batch_detail(request, pk: int):
         "can_write": can_write(request.user, batch.lab_id) and batch.status == BatchStatus.DRAFT,
         "can_review": can_review(request.user, batch.lab_id),
         "signatures": _signatures(batch),
-        "history": _history(batch),
+        "history": readable_history(_history(batch)),
+        "release_blockers": release_blockers_for(request.user, batch),
         "steps": FLOW_STEPS,
     }
     return render(request, "batches/batch_detail.html", context)
+
+
+def release_blockers_for(user, batch) -> list[str]:
+    """What stands between a submitted batch and its release, for a reviewer to read before signing."""
+    if batch.status != BatchStatus.SUBMITTED or not can_review(user, batch.lab_id):
+        return []
+    return [in_words(blocker) for blocker in batch_release_blockers(batch=batch)]
 
 
 def _signatures(batch):
@@ -233,7 +244,7 @@ def batch_step(request, pk: int, step: str):
         "start": f.BatchStartForm,
         "production": f.BatchProductionForm,
         "processing": f.ProcessingStepForm,
-        "aliquots": f.AliquotForm,
+        "aliquots": f.AliquotSeriesForm,
         "qc": f.QCResultForm,
     }
     is_batch_form = step in ("start", "production")
@@ -245,7 +256,7 @@ def batch_step(request, pk: int, step: str):
         if request.POST.get("_validate"):
             validate_only(form)
             return validation_response(form)
-        saved = save_through_service(form, lambda data: _write_step(request, batch, step, data))
+        saved = save_through_service(form, lambda data: _write_step(request, batch, step, data, form))
         if saved is not None:
             messages.success(request, _saved_message(step, saved))
             next_step = _next_step(step) if is_batch_form else step
@@ -287,7 +298,8 @@ def _saved_message(step: str, saved) -> str:
     if step == "processing":
         return f"Processing step {saved.order} added."
     if step == "aliquots":
-        return f"Aliquot {saved} added."
+        codes = ", ".join(str(aliquot) for aliquot in saved)
+        return f"Aliquot {codes} added." if len(saved) == 1 else f"{len(saved)} aliquots added: {codes}."
     if step == "qc":
         return f"QC result {saved} recorded."
     return "Saved."
@@ -313,14 +325,15 @@ def _rows_for(batch, step: str):
     return []
 
 
-def _write_step(request, batch, step: str, data: dict):
+def _write_step(request, batch, step: str, data: dict, form=None):
     actor = request.user
     if step in ("start", "production"):
         return batch_update(batch=batch, actor=actor, data=data, version=posted_version(request))
     if step == "processing":
         return processing_step_create(lab=batch.lab, actor=actor, data={**data, "batch": batch})
     if step == "aliquots":
-        return record_create(model=m.Aliquot, lab=batch.lab, actor=actor, data={**data, "batch": batch})
+        count, positions = form.cleaned_data["count"], form.cleaned_data["positions"]
+        return aliquot_series_create(batch=batch, actor=actor, data=data, count=count, positions=positions)
     return qc_result_record(lab=batch.lab, actor=actor, data={**data, "batch": batch, "performed_by": actor})
 
 
@@ -346,8 +359,7 @@ def batch_action(request, pk: int, action: str):
         else:
             raise Http404("No such action.")
     except ReleaseRefused as refused:
-        for blocker in refused.blockers:
-            messages.error(request, blocker)
+        messages.error(request, release_refused_summary(refused.blockers))
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)

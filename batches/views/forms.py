@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import JsonResponse
 
+from batches.labels import field_label
 from batches.services.records import Conflict, validate_record
 
 
@@ -18,7 +19,7 @@ def attach_errors(form, error: ValidationError) -> None:
         target = name if name in form.fields else None
         for message in messages:
             if target is None and name != "__all__":
-                message = f"{name.replace('_', ' ')}: {message}"
+                message = f"{field_label(getattr(getattr(form, '_meta', None), 'model', None), name)}: {message}"
             form.add_error(target, message)
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from batches import models as m
 from batches.choices import BatchStatus, QCStatus
 from batches.forms import SignatureForm
+from batches.labels import in_words
 from batches.services.lifecycle import (
     ReleaseRefused,
     batch_reject,
@@ -98,10 +99,17 @@ def signed_release(request, batch) -> None:
         batch_release(batch=batch, actor=request.user, password=form.cleaned_data["password"], request=request)
         messages.success(request, f"Batch {batch.code} released and signed.")
     except ReleaseRefused as refused:
-        for blocker in refused.blockers:
-            messages.error(request, blocker)
+        messages.error(request, release_refused_summary(refused.blockers))
     except (ValidationError, PermissionDenied, Conflict) as error:
         _report(request, error)
+
+
+def release_refused_summary(blockers: list[str]) -> str:
+    """One message instead of a banner per reason; the release dialog lists them all."""
+    count = len(blockers)
+    first = in_words(blockers[0]) if blockers else ""
+    more = f" And {count - 1} more: open Release… to read them all." if count > 1 else ""
+    return f"The batch was not released. {first}{more}"
 
 
 def signed_reject(request, batch) -> None:

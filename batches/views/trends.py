@@ -15,6 +15,11 @@ COLOUR_BY = {
 }
 
 
+def _title(assay: str, analyte: str) -> str:
+    label = dict(Assay.choices).get(assay, "QC results")
+    return f"{label}, {analyte}" if analyte else label
+
+
 def _results(request):
     assay = request.GET.get("assay") or "endotoxin"
     queryset = scoped(m.QCResult.objects.filter(assay=assay, value__isnull=False), request.user).exclude(
@@ -52,8 +57,20 @@ def qc_trends(request):
             "colour_by": request.GET.get("colour_by", "priming"),
             "colour_choices": [(k, v[1]) for k, v in COLOUR_BY.items()],
             "result_count": queryset.count(),
+            "title": _title(assay, analyte),
+            "in_words": _results_in_words(request, assay, analyte),
         },
     )
+
+
+def _results_in_words(request, assay: str, analyte: str) -> list:
+    """Results recorded in words (e.g. sterility: negative) have nothing to plot; they are listed instead."""
+    queryset = scoped(m.QCResult.objects.filter(assay=assay, value__isnull=True), request.user).exclude(
+        status__in=QC_NOT_COUNTED
+    )
+    if analyte:
+        queryset = queryset.filter(analyte=analyte)
+    return list(queryset.select_related("batch").order_by("batch__collected_at", "batch__code", "pk")[:100])
 
 
 @member_required
@@ -98,6 +115,7 @@ def qc_trend_data(request):
         {
             "assay": assay,
             "analyte": analyte,
+            "title": _title(assay, analyte),
             "product_type": product_type,
             "colour_by": colour_label,
             "unit": points[-1]["unit"] if points else "",

@@ -26,7 +26,8 @@ def test_pages_work_under_the_content_security_policy(demo, open_page, live_serv
     page.goto(f"{live_server.url}/batches/{batch.pk}/")
     page.get_by_role("button", name="Release…").click()
     expect(page.locator("#release-dialog")).to_be_visible()
-    page.locator("#release-dialog").get_by_role("button", name="Cancel").click()
+    # SB-25-002 still has release blockers: the dialog lists them and offers Close instead of a password.
+    page.locator("#release-dialog").get_by_role("button", name="Close").click()
     expect(page.locator("#release-dialog")).to_be_hidden()
 
     passage = Passage.objects.filter(cell_line__code="MSC-BM01", number=1).get()

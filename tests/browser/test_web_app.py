@@ -66,7 +66,7 @@ ALIQUOT = {
     "state": "Frozen",
     "temperature_c": -80,
     "location": "Freezer F-80-1 → Rack A → Box A1",
-    "position": "E1",
+    "positions": "E1",
     "freeze_thaw_count": 0,
 }
 QC = [

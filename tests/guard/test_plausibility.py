@@ -138,9 +138,9 @@ def test_web_form_refuses_a_batch_collected_before_its_passage_was_seeded(web, b
 
 
 def test_web_form_refuses_an_aliquot_outside_its_box(web, batch, box):
-    data = {**ALIQUOT, "location": box.pk, "position": "Z99"}
+    data = {**ALIQUOT, "location": box.pk, "positions": "Z99"}
     errors = _form_errors(web.post(f"/batches/{batch.pk}/log/aliquots/", data))
-    assert "A1 to I9" in str(errors.get("position")), errors
+    assert "A1 to I9" in str(errors.get("positions")), errors
     assert not m.Aliquot.objects.exists()
 
 

@@ -183,9 +183,9 @@ def test_an_open_deviation_blocks_release_until_approved(batch, technician, revi
     deviation = Deviation.objects.get(batch=batch)
 
     blockers = batch_release_blockers(batch=batch)
-    deviation_blockers = [b for b in blockers if "conditioning_time_h" in b]
+    deviation_blockers = [b for b in blockers if "conditioning time" in b]
     assert deviation_blockers == [
-        f"Deviation — Batch {batch.code}: conditioning_time_h is 48 h, but {deviation.protocol_version.protocol.code} "
+        f"Deviation — Batch {batch.code}: conditioning time is 48 h, but {deviation.protocol_version.protocol.code} "
         "v1 allows 24 h; it needs a justification and approval."
     ]
     with pytest.raises(ReleaseRefused):
@@ -200,7 +200,7 @@ def test_an_open_deviation_blocks_release_until_approved(batch, technician, revi
 
 def test_a_deviation_nobody_raised_yet_still_blocks_release(batch):
     assert deviation_release_blockers(batch=batch) == [
-        f"Deviation not yet raised — Batch {batch.code}: conditioning_time_h is 48 h, but "
+        f"Deviation not yet raised — Batch {batch.code}: conditioning time is 48 h, but "
         f"{batch.protocol_version.protocol.code} v1 allows 24 h; run the deviation check."
     ]
 

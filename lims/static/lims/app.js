@@ -30,9 +30,22 @@
       let list = field.querySelector("ul.errorlist");
       const messages = errors[name] || [];
       field.classList.toggle("has-error", messages.length > 0);
-      if (!list) { list = document.createElement("ul"); list.className = "errorlist"; field.querySelector(".input-row").after(list); }
+      if (!list) {
+        const input = field.querySelector("input, select, textarea");
+        list = Object.assign(document.createElement("ul"), {className: "errorlist", id: (input ? input.id : name) + "_error"});
+        field.querySelector(".input-row").after(list);
+      }
       list.replaceChildren(...messages.map((m) => Object.assign(document.createElement("li"), {textContent: m})));
     });
+  });
+
+  /* The menu button (narrow screens): show or hide the main menu. */
+  document.addEventListener("click", (event) => {
+    const toggle = event.target.closest(".menu-toggle");
+    if (!toggle) return;
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    document.getElementById(toggle.getAttribute("aria-controls")).classList.toggle("open", open);
   });
 
   /* Buttons: open or close a dialog, print, open the QC verification dialog for one result. */
@@ -54,6 +67,63 @@
     document.getElementById("verify-justification").required = outcome === "fail";
     dialog.showModal();
   }
+
+  /* Aliquot form: the chosen box's map; a free position clicked goes into the positions field, in order. */
+  function boxMap() {
+    const data = document.getElementById("box-occupancy");
+    const select = document.querySelector("[data-box-select]");
+    const input = document.querySelector("[data-box-positions]");
+    const count = document.querySelector("[data-box-count]");
+    const map = document.getElementById("box-map");
+    if (!data || !select || !input || !map) return;
+    const boxes = JSON.parse(data.textContent);
+    const chosen = () => input.value.split(/[\s,;]+/).filter(Boolean).map((p) => p.toUpperCase());
+    const cell = (tag, className, text) => Object.assign(document.createElement(tag), {className, textContent: text});
+    function draw() {
+      const box = boxes.find((b) => String(b.id) === select.value);
+      map.replaceChildren();
+      map.hidden = !box;
+      if (!box) return;
+      map.style.gridTemplateColumns = `1.6rem repeat(${box.columns}, minmax(2.2rem, 1fr))`;
+      const picked = chosen();
+      map.append(cell("div", "head", ""));
+      for (let c = 1; c <= box.columns; c++) map.append(cell("div", "head", String(c)));
+      for (let r = 0; r < box.rows; r++) {
+        const letter = String.fromCharCode(65 + r);
+        map.append(cell("div", "head", letter));
+        for (let c = 1; c <= box.columns; c++) {
+          const position = letter + c;
+          if (box.taken[position]) {
+            const taken = cell("div", "taken", box.taken[position]);
+            taken.title = `${position}: ${box.taken[position]}`;
+            map.append(taken);
+          } else {
+            const free = cell("button", "free", position);
+            free.type = "button";
+            free.dataset.position = position;
+            free.setAttribute("aria-pressed", String(picked.includes(position)));
+            free.setAttribute("aria-label", `Position ${position}, free`);
+            map.append(free);
+          }
+        }
+      }
+    }
+    map.addEventListener("click", (event) => {
+      const button = event.target.closest("button.free");
+      if (!button) return;
+      const picked = chosen();
+      const at = picked.indexOf(button.dataset.position);
+      if (at >= 0) picked.splice(at, 1); else picked.push(button.dataset.position);
+      input.value = picked.join(", ");
+      if (count && picked.length) count.value = picked.length;
+      draw();
+      map.querySelector(`[data-position="${button.dataset.position}"]`).focus();
+    });
+    select.addEventListener("change", () => { input.value = ""; draw(); });
+    input.addEventListener("input", draw);
+    draw();
+  }
+  document.addEventListener("DOMContentLoaded", boxMap);
 
   /* Study page: POST /api/v1/exports/methods {"study": id, "format": …} and hand the file to the browser. */
   document.addEventListener("click", async (event) => {

@@ -1,5 +1,19 @@
 /* QC trends: one scatter chart per assay across batches, with the specification limits drawn in. */
+const SUPERSCRIPT = {"-": "⁻", "0": "⁰", "1": "¹", "2": "²", "3": "³", "4": "⁴", "5": "⁵", "6": "⁶", "7": "⁷", "8": "⁸", "9": "⁹"};
+/* 45000000000 → "4.5 × 10¹⁰", 0.25 → "0.25": the way a lab writes numbers (as the pages' |num filter). */
+const readable = value => {
+  if (value === 0 || !Number.isFinite(value)) return String(value);
+  if (Math.abs(value) >= 1e5 || Math.abs(value) < 1e-3) {
+    const [mantissa, exponent] = value.toExponential(2).split("e");
+    const power = "10" + String(Number(exponent)).replace(/[-0-9]/g, c => SUPERSCRIPT[c]);
+    const m = String(Number(mantissa));
+    return m === "1" ? power : `${m} × ${power}`;
+  }
+  return String(Number(value.toPrecision(4)));
+};
 document.addEventListener("DOMContentLoaded", async () => {
+  const canvasElement = document.getElementById("trend");
+  if (!canvasElement) return;  // nothing to plot: the page says why
   const params = new URLSearchParams(new FormData(document.getElementById("trend-filters")));
   const canvas = document.getElementById("trend");
   const data = await (await fetch(canvas.dataset.source + "?" + params)).json();
@@ -30,10 +44,14 @@ document.addEventListener("DOMContentLoaded", async () => {
     options: {
       maintainAspectRatio: false, animation: false,
       scales: {x: {type: "linear", min: -0.5, max: Math.max(labels.length - 0.5, 0.5),
-                   ticks: {stepSize: 1, callback: v => Number.isInteger(v) ? (labels[v] ?? "") : ""}, title: {display: true, text: "Batch"}},
-               y: {grace: "10%", beginAtZero: true, title: {display: true, text: data.unit || "value"}}},
-      plugins: {title: {display: true, text: `${data.assay}${data.analyte ? " " + data.analyte : ""} — coloured by ${data.colour_by}`},
-                tooltip: {callbacks: {label: ctx => `${ctx.raw.batch ?? ctx.dataset.label}: ${ctx.raw.y} ${data.unit}${ctx.raw.outcome === "fail" ? " (out of specification)" : ""}`}}},
+                   // one tick per batch, at 0, 1, 2 … (the axis itself runs from -0.5 so the points sit inside)
+                   afterBuildTicks: axis => { axis.ticks = labels.map((_, value) => ({value})); },
+                   ticks: {autoSkip: false, maxRotation: 60, callback: v => labels[v] ?? ""},
+                   title: {display: true, text: "Batch"}},
+               y: {grace: "10%", beginAtZero: true, ticks: {callback: v => readable(v)},
+                   title: {display: true, text: data.unit ? `${data.title} (${data.unit})` : data.title}}},
+      plugins: {title: {display: true, text: `${data.title}, coloured by ${data.colour_by.toLowerCase()}`},
+                tooltip: {callbacks: {label: ctx => `${ctx.raw.batch ?? ctx.dataset.label}: ${readable(ctx.raw.y)} ${data.unit}${ctx.raw.outcome === "fail" ? " (out of specification)" : ""}`}}},
     },
   });
   document.getElementById("trend").dataset.ready = "1";

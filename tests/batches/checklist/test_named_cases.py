@@ -126,7 +126,7 @@ def test_a_positive_sterility_result_blocks_release(lab, technician, reviewer):
     batch_submit(batch=batch, actor=technician)
     with pytest.raises(ReleaseRefused) as refused:
         batch_release(batch=batch, actor=reviewer, password="correct-horse-battery")
-    assert any(b.startswith("Gate 2 (sterility) fails") for b in refused.value.blockers)
+    assert any(b.startswith("Release gate 2, sterility:") for b in refused.value.blockers)
     batch.refresh_from_db()
     assert batch.status == "submitted"
 
@@ -147,9 +147,8 @@ def test_release_is_refused_while_a_required_item_is_missing_and_the_refusal_nam
     with pytest.raises(ReleaseRefused) as refused:
         batch_release(batch=batch, actor=reviewer, password="correct-horse-battery")
     assert refused.value.blockers == [
-        "Required item 'conditioning O2 %' (sp_conditioning_o2) is missing: Record the O2 % during conditioning "
-        "(21 for atmospheric). Missing: conditioning O2 % (on the batch "
-        f"{batch.code}, field 'conditioning_o2_percent')."
+        "Required: conditioning O2 %. Record the O2 % during conditioning "
+        f"(21 for atmospheric). Missing: conditioning O2 % (on the batch {batch.code})."
     ]
 
 
