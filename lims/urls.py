@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from batches.views.dashboard import dashboard
 from lims.invitation_views import invitation_answer, invitation_list
-from lims.views import dashboard
 
 admin.site.site_header = "Secretome LIMS"
 admin.site.site_title = "Secretome LIMS"

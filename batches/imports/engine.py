@@ -184,9 +184,10 @@ def match_columns(sheet: Sheet, headings: list[str]) -> tuple[dict[str, int], li
 
 
 class Context:
-    def __init__(self, *, lab, actor):
+    def __init__(self, *, lab, actor, reason: str | None = None):
         self.lab = lab
         self.actor = actor
+        self.reason = reason
         self._found: dict[tuple, models.Model | None] = {}
         self.first_given: dict[tuple, tuple[int, dict[str, Any]]] = {}
         self.failed: set[tuple] = set()
@@ -387,6 +388,7 @@ class RowWriter:
                 data=changed_data,
                 version=existing.version,
                 agents=agents if agents_changed else None,
+                reason=ctx.reason,
             )
             ctx.remember(section.model, lookup, instance)
             self.outcome.count(Change(row, section.title, label, "update", changes))
@@ -482,7 +484,7 @@ def run_sheet(
     outcome.problems.extend(problems)
     if problems:
         return outcome
-    ctx = Context(lab=lab, actor=actor)
+    ctx = Context(lab=lab, actor=actor, reason=reason or None)
     writer = RowWriter(sheet=sheet, positions=positions, headings=table.headings, ctx=ctx, outcome=outcome)
     try:
         with transaction.atomic(), audit_context(actor=actor, reason=reason or None, **(context or {})):

@@ -186,8 +186,8 @@ def test_page_size_is_capped_at_200(api, lab, technician):
 @pytest.fixture
 def fleet(lab, technician):
     """Batches that differ in every filtered field."""
-    adipose = f.PassageFactory(lab=lab, cell_line=f.CellLineFactory(lab=lab, donor=f.DonorFactory(
-        lab=lab, tissue_source="adipose")))  # fmt: skip
+    adipose = f.PassageFactory(lab=lab, started_on=dt.date(2025, 1, 1), harvested_on=dt.date(2025, 1, 6),
+        cell_line=f.CellLineFactory(lab=lab, donor=f.DonorFactory(lab=lab, tissue_source="adipose")))  # fmt: skip
     marrow = f.PassageFactory(lab=lab)
     hypoxia = f.PrimingConditionFactory(lab=lab, name="Hypoxia 1 %", kind="hypoxia", o2_percent=1, duration_h=24)
     ev = f.SecretomeBatchFactory(
