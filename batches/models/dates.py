@@ -36,13 +36,16 @@ def batch_collected_in_order() -> pgtrigger.Trigger:
         func=(
             "IF EXISTS (SELECT 1 FROM batches_passage p WHERE p.id = NEW.passage_id "
             "AND p.started_on > (NEW.collected_at AT TIME ZONE 'UTC')::date + 1) THEN "
-            + _refuse(BATCH_COLLECTED_AFTER_SEEDING, "a batch is collected after its passage was seeded")
+            + _refuse(BATCH_COLLECTED_AFTER_SEEDING, "a batch cannot be collected before its passage was seeded")
             + " END IF; "
             "IF TG_OP = 'UPDATE' AND (EXISTS (SELECT 1 FROM batches_qcresult q WHERE q.batch_id = NEW.id "
             "AND q.performed_on < (NEW.collected_at AT TIME ZONE 'UTC')::date - 1) "
             "OR EXISTS (SELECT 1 FROM batches_administration a WHERE a.batch_id = NEW.id "
             "AND a.administered_on < (NEW.collected_at AT TIME ZONE 'UTC')::date - 1)) THEN "
-            + _refuse(BATCH_COLLECTED_BEFORE_QC_AND_DOSES, "a batch is collected before its QC and its doses")
+            + _refuse(
+                BATCH_COLLECTED_BEFORE_QC_AND_DOSES,
+                "a batch cannot be collected after its QC was performed or it was given",
+            )
             + " END IF; RETURN NEW;"
         ),
     )
@@ -57,7 +60,7 @@ def passage_seeded_before_collection() -> pgtrigger.Trigger:
         func=(
             "IF EXISTS (SELECT 1 FROM batches_secretomebatch b WHERE b.passage_id = NEW.id "
             f"AND {_COLLECTED_DAY} + 1 < NEW.started_on) THEN "
-            + _refuse(PASSAGE_SEEDED_BEFORE_COLLECTION, "a passage is seeded before its batches are collected")
+            + _refuse(PASSAGE_SEEDED_BEFORE_COLLECTION, "a passage cannot be seeded after its batches were collected")
             + " END IF; RETURN NEW;"
         ),
     )
@@ -72,7 +75,7 @@ def qc_performed_after_collection() -> pgtrigger.Trigger:
         func=(
             "IF EXISTS (SELECT 1 FROM batches_secretomebatch b WHERE b.id = NEW.batch_id "
             f"AND NEW.performed_on < {_COLLECTED_DAY} - 1) THEN "
-            + _refuse(QC_PERFORMED_AFTER_COLLECTION, "a QC result is performed after its batch was collected")
+            + _refuse(QC_PERFORMED_AFTER_COLLECTION, "a QC result cannot be performed before its batch was collected")
             + " END IF; RETURN NEW;"
         ),
     )
@@ -87,7 +90,7 @@ def administered_after_collection() -> pgtrigger.Trigger:
         func=(
             "IF EXISTS (SELECT 1 FROM batches_secretomebatch b WHERE b.id = NEW.batch_id "
             f"AND NEW.administered_on < {_COLLECTED_DAY} - 1) THEN "
-            + _refuse(ADMINISTERED_AFTER_COLLECTION, "a dose is given after its batch was collected")
+            + _refuse(ADMINISTERED_AFTER_COLLECTION, "a dose cannot be given before its batch was collected")
             + " END IF; RETURN NEW;"
         ),
     )

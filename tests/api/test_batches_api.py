@@ -196,7 +196,7 @@ def fleet(lab, technician):
     )  # fmt: skip
     cm = f.SecretomeBatchFactory(
         lab=lab, code="CM-1", product_type="CM", passage=marrow, status="submitted",
-        collected_at=dt.datetime(2025, 3, 10, tzinfo=dt.UTC),
+        collected_at=dt.datetime(2025, 2, 9, tzinfo=dt.UTC),
     )  # fmt: skip
     ChecklistReport.objects.create(lab=lab, batch=ev, checklist_version="v1", score=40, fingerprint="a" * 64)
     ChecklistReport.objects.create(lab=lab, batch=cm, checklist_version="v1", score=95, fingerprint="b" * 64)
