@@ -98,17 +98,13 @@ def _iso(day: dt.date) -> str:
     return f"{day:%Y-%m-%d}"
 
 
-def _passage_of(batch: SecretomeBatch):
-    return Passage.objects.only("started_on", "harvested_on").filter(pk=batch.passage_id).first()
-
-
 @register(SecretomeBatch)
 def batch_dates_in_order(batch: SecretomeBatch) -> dict[str, list[str]]:
     collected = _day(batch.collected_at)
     if collected is None:
         return {}
     errors: dict[str, list[str]] = {}
-    passage = _passage_of(batch) if batch.passage_id else None
+    passage = batch.passage if batch.passage_id else None  # usually in hand: the caller gave it
     start = _conditioning_start(batch)
     if passage is not None:
         if passage.started_on and collected < passage.started_on:
@@ -165,10 +161,7 @@ def passage_dates_in_order(passage: Passage) -> dict[str, list[str]]:
 
 
 def _batch_of(record) -> SecretomeBatch | None:
-    batch_id = record.batch_id or (record.aliquot.batch_id if getattr(record, "aliquot_id", None) else None)
-    if batch_id is None:
-        return None
-    return SecretomeBatch.objects.only("code", "collected_at").filter(pk=batch_id).first()
+    return record.batch if record.batch_id is not None else None
 
 
 @register(QCResult)
