@@ -66,31 +66,33 @@ def passage_seeded_before_collection() -> pgtrigger.Trigger:
     )
 
 
-def qc_performed_after_collection() -> pgtrigger.Trigger:
+def _after_collection(*, name: str, column: str, constraint: str, message: str) -> pgtrigger.Trigger:
+    """The row's `column` (a day) is not before its batch's collection."""
     return pgtrigger.Trigger(
-        name="performed_after_collection",
+        name=name,
         when=pgtrigger.Before,
         operation=pgtrigger.Insert | pgtrigger.Update,
-        condition=pgtrigger.Q(new__performed_on__isnull=False),
+        condition=pgtrigger.Q(**{f"new__{column}__isnull": False}),
         func=(
             "IF EXISTS (SELECT 1 FROM batches_secretomebatch b WHERE b.id = NEW.batch_id "
-            f"AND NEW.performed_on < {_COLLECTED_DAY} - 1) THEN "
-            + _refuse(QC_PERFORMED_AFTER_COLLECTION, "a QC result cannot be performed before its batch was collected")
-            + " END IF; RETURN NEW;"
+            f"AND NEW.{column} < {_COLLECTED_DAY} - 1) THEN " + _refuse(constraint, message) + " END IF; RETURN NEW;"
         ),
     )
 
 
+def qc_performed_after_collection() -> pgtrigger.Trigger:
+    return _after_collection(
+        name="performed_after_collection",
+        column="performed_on",
+        constraint=QC_PERFORMED_AFTER_COLLECTION,
+        message="a QC result cannot be performed before its batch was collected",
+    )
+
+
 def administered_after_collection() -> pgtrigger.Trigger:
-    return pgtrigger.Trigger(
+    return _after_collection(
         name="administered_after_collection",
-        when=pgtrigger.Before,
-        operation=pgtrigger.Insert | pgtrigger.Update,
-        condition=pgtrigger.Q(new__administered_on__isnull=False),
-        func=(
-            "IF EXISTS (SELECT 1 FROM batches_secretomebatch b WHERE b.id = NEW.batch_id "
-            f"AND NEW.administered_on < {_COLLECTED_DAY} - 1) THEN "
-            + _refuse(ADMINISTERED_AFTER_COLLECTION, "a dose cannot be given before its batch was collected")
-            + " END IF; RETURN NEW;"
-        ),
+        column="administered_on",
+        constraint=ADMINISTERED_AFTER_COLLECTION,
+        message="a dose cannot be given before its batch was collected",
     )
