@@ -1,7 +1,7 @@
 """Dates in order along the chain: passage seeded ≤ harvested ≤ conditioning start ≤ collection ≤ QC performed ≤
 administration. The services say which field is out of order; the database refuses what may never be.
 
-Factory dates: passage seeded 1 Feb 2025, harvested 6 Feb; batch conditioned 48 h and collected 8 Feb 10:00;
+Factory dates: passage seeded 1 Feb 2025, harvested 6 Feb; batch conditioned 48 h and collected 9 Feb 10:00;
 QC performed 10 Feb.
 """
 
@@ -48,7 +48,7 @@ def test_a_batch_collected_before_its_passage_was_harvested_is_refused_on_collec
 
 def test_conditioning_that_started_before_the_harvest_is_refused_on_the_conditioning_time(batch, technician):
     errors = _refused_on(_change_batch(batch, technician, conditioning_time_h=96))
-    assert "Conditioning would have started on 2025-02-04" in errors["conditioning_time_h"][0]
+    assert "Conditioning would have started on 2025-02-05" in errors["conditioning_time_h"][0]
 
 
 def test_a_batch_collected_after_its_qc_was_performed_is_refused_on_collected_at(batch, technician):
@@ -94,7 +94,7 @@ def test_a_passage_cannot_be_moved_past_the_batches_it_produced(batch, technicia
         lambda: record_update(
             instance=passage,
             actor=technician,
-            data={"started_on": dt.date(2025, 2, 9), "harvested_on": dt.date(2025, 2, 10)},
+            data={"started_on": dt.date(2025, 2, 10), "harvested_on": dt.date(2025, 2, 11)},
             version=passage.version,
         )
     )
