@@ -6,7 +6,9 @@ class BatchesConfig(AppConfig):
     verbose_name = "Secretome batches"
 
     def ready(self) -> None:
+        # Registers the batches rules of the one write path and the plausibility rules of its records.
         from batches.checklist import outbox
+        from batches.services import plausibility, records  # noqa: F401
 
         # Changes to what the checklist reads queue a check once their transaction commits.
         outbox.connect()

@@ -208,6 +208,7 @@ ADMINISTRATION_FIELDS = [
     "n_doses",
     "interval",
     "interval_unit",
+    "administered_on",
     "day_after_induction",
     "schedule_days",
     "preventive",

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from batches.views import batches, imports, jobs, records, review, storage, studies, trends
+from batches.views import audit, batches, imports, jobs, records, review, storage, studies, trends
 
 app_name = "batches"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("batches/", batches.batch_list, name="batch-list"),
     path("batches/new/", batches.batch_start, name="batch-start"),
     path("batches/<int:pk>/", batches.batch_detail, name="batch-detail"),
+    path("batches/<int:pk>/audit/", audit.batch_audit_trail, name="batch-audit"),
     path("batches/<int:pk>/checklist/", batches.batch_checklist_panel, name="batch-checklist"),
     path("batches/<int:pk>/log/<slug:step>/", batches.batch_step, name="batch-step"),
     path("batches/<int:pk>/<slug:action>/", batches.batch_action, name="batch-action"),

@@ -180,14 +180,13 @@ class Filler:
         return primings
 
     def batches(self, producing, primings, chunk: int = 2000) -> list[int]:
-        from django.utils import timezone
 
         from batches import models as m
 
         study = self._owned(m.Study, title="Benchmark study", pain_model="knee_oa_mia", species="rat")
         study.save()
         ids: list[int] = []
-        collected = timezone.now() - dt.timedelta(days=30)
+        collected = dt.datetime(2025, 2, 8, 10, 0, tzinfo=dt.UTC)  # after every passage, before the QC (10 Feb)
         for start in range(0, self.n, chunk):
             size = min(chunk, self.n - start)
             batches = m.SecretomeBatch.objects.bulk_create(

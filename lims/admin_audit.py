@@ -5,8 +5,6 @@ and the signatures of the labs they administer, and see (and can lift) sign-in l
 members; superusers see everything. Nothing here can be added, changed or deleted.
 """
 
-import datetime as dt
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -17,13 +15,12 @@ from django.utils import timezone
 
 from lims.admin_base import LimsAdmin
 from lims.audit_chain import AuditSeal, AuditTrail
+from lims.audit_views import AuditFilterForm
 from lims.models import Lab, Membership, Role
 from lims.selectors.audit_trail import (
-    AuditTrailFilters,
     audit_trail_csv,
     audit_trail_for_batch,
     audit_trail_for_lab,
-    tracked_models,
 )
 from lims.services.sign_in import sign_in_locked_until, sign_in_unlock
 from lims.sign_in import SignInAttempt
@@ -110,20 +107,16 @@ class AuditSealAdmin(ReadOnlyAdmin):
         return request.user.is_active and request.user.is_superuser
 
 
-class AuditTrailForm(forms.Form):
+class AuditTrailForm(AuditFilterForm):
+    """The app's trail filters, plus the lab and a batch code (the admin reads any lab it administers)."""
+
     lab = forms.ModelChoiceField(queryset=Lab.objects.none())
     batch = forms.CharField(required=False, help_text="Batch code: the batch and every row hanging off it.")
-    user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
-    model = forms.ChoiceField(required=False)
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    limit = forms.IntegerField(required=False, min_value=1, max_value=100_000, initial=500)
 
     def __init__(self, *args, labs, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, lab_ids=labs, **kwargs)
         self.fields["lab"].queryset = Lab.objects.filter(pk__in=labs)
-        self.fields["user"].queryset = get_user_model().objects.filter(memberships__lab_id__in=labs).distinct()
-        self.fields["model"].choices = [("", "every record type"), *((label, label) for label in tracked_models())]
+        self.order_fields(["lab", "batch"])
 
     def clean(self):
         data = super().clean()
@@ -135,17 +128,6 @@ class AuditTrailForm(forms.Form):
             if data["batch_obj"] is None:
                 self.add_error("batch", f"No batch {code} in {data['lab']}.")
         return data
-
-    def filters(self) -> AuditTrailFilters:
-        data = self.cleaned_data
-        day = dt.timedelta(days=1)
-        return AuditTrailFilters(
-            user_id=data["user"].pk if data.get("user") else None,
-            models=(data["model"],) if data.get("model") else (),
-            since=dt.datetime.combine(data["since"], dt.time.min, dt.UTC) if data.get("since") else None,
-            until=dt.datetime.combine(data["until"] + day, dt.time.min, dt.UTC) if data.get("until") else None,
-            limit=data.get("limit") or 500,
-        )
 
 
 @admin.register(AuditTrail)

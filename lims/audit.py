@@ -36,12 +36,6 @@ def audit_context(*, actor=None, reason: str | None = None, **extra) -> Iterator
         yield
 
 
-def audit_reason() -> str | None:
-    """The reason given by the enclosing audit context (e.g. an API request's `reason`), if any."""
-    tracker = getattr(pghistory_runtime._tracker, "value", None)
-    return tracker.metadata.get("reason") if tracker is not None else None
-
-
 @contextmanager
 def _context(values: dict) -> Iterator[None]:
     outer = getattr(pghistory_runtime._tracker, "value", None)

@@ -3,8 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from batches.views.dashboard import dashboard
+from lims.audit_views import lab_audit_trail
 from lims.invitation_views import invitation_answer, invitation_list
-from lims.views import dashboard
 
 admin.site.site_header = "Secretome LIMS"
 admin.site.site_title = "Secretome LIMS"
@@ -15,6 +16,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invitations/", invitation_list, name="invitations"),
+    path("audit/", lab_audit_trail, name="audit-trail"),
     path("invitations/<int:pk>/<slug:answer>/", invitation_answer, name="invitation-answer"),
     path("", include("batches.urls")),
     path("protocols/", include("protocols.urls")),

@@ -13,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from batches.models import CellLine, Passage, PrimingCondition, SecretomeBatch
+from lims import write_rules
 from lims.audit import audit_context
 from lims.models import Lab
 from lims.roles import REVIEW_ROLES, WRITE_ROLES, require_role
@@ -507,3 +508,39 @@ def deviation_approve(*, deviation: Deviation, actor) -> Deviation:
         locked.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
         locked.refresh_from_db(fields=["version"])
         return locked
+
+
+# --- rules of the one write path (lims.services.records) -------------------------------------------
+write_rules.constraint_messages(
+    {
+        "protocolversion_number_unique": ("number", "This protocol already has a version with this number."),
+        "protocolversion_one_effective": ("status", "This protocol already has an effective version."),
+        "protocolversion_published_has_approver": ("approved_by", "A published version needs its approver and date."),
+        "protocolparameter_name_unique": ("name", "This protocol version already has a parameter with this name."),
+        "deviation_approved_is_justified_and_signed": (
+            "justification",
+            "An approved deviation needs a justification, an approver and the approval date.",
+        ),
+    }
+)
+
+
+@write_rules.check()
+def _pins_follow_effective_versions(model: type[models.Model], lab_id: int, data: dict, current) -> None:
+    """A record may follow only an effective SOP version of its own lab and of the right category."""
+    version = data.get("protocol_version")
+    if version is not None:
+        protocol_version_require_pinnable(version, record=model, lab=lab_id)
+
+
+@write_rules.after_write()
+def _deviations_follow_the_records(record: models.Model, actor) -> None:
+    """Bring the deviations of every batch the record feeds in line with its pinned SOP versions."""
+    deviation_sync_for_record(record=record, actor=actor)
+
+
+@write_rules.locked(ProtocolVersion)
+def _only_drafts_change(version: ProtocolVersion) -> str | None:
+    if version.status != VersionStatus.DRAFT:
+        return f"Version {version.number} is {version.status}; only a draft can be edited. Start a new version."
+    return None

@@ -166,7 +166,8 @@ class SecretomeBatchFactory(LabOwnedFactory):
     conditioning_o2_percent = 21
     harvest_viability_percent = 92
     harvest_viable_cells = 6_400_000
-    collected_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=10))
+    # Three days after the factory passage was harvested (conditioning up to 72 h), before the factory QC (10 Feb).
+    collected_at = dt.datetime(2025, 2, 9, 10, 0, tzinfo=dt.UTC)
     final_volume_ml = 18
 
 

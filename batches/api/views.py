@@ -119,10 +119,10 @@ class PrimingConditionViewSet(LabOwnedViewSet):
         agents = self._agents(data)
         return records.priming_create(lab=lab, actor=self.request.user, data=data, agents=agents)
 
-    def update_record(self, *, instance, data, version):
+    def update_record(self, *, instance, data, version, reason=None):
         agents = self._agents(data)
         return records.priming_update(
-            priming=instance, actor=self.request.user, data=data, version=version, agents=agents
+            priming=instance, actor=self.request.user, data=data, version=version, agents=agents, reason=reason
         )
 
 
@@ -172,8 +172,8 @@ class BatchViewSet(LabOwnedViewSet):
     def create_record(self, *, lab: Lab, data: dict[str, Any]):
         return records.batch_create(lab=lab, actor=self.request.user, data=data)
 
-    def update_record(self, *, instance, data, version):
-        return records.batch_update(batch=instance, actor=self.request.user, data=data, version=version)
+    def update_record(self, *, instance, data, version, reason=None):
+        return records.batch_update(batch=instance, actor=self.request.user, data=data, version=version, reason=reason)
 
     @extend_schema(summary="Submit the batch for review", request=None, responses={200: serializers.BatchSerializer})
     @action(detail=True, methods=["post"])
@@ -287,8 +287,10 @@ class ProcessingStepViewSet(LabOwnedViewSet):
     def create_record(self, *, lab: Lab, data: dict[str, Any]):
         return records.processing_step_create(lab=lab, actor=self.request.user, data=data)
 
-    def update_record(self, *, instance, data, version):
-        return records.processing_step_update(step=instance, actor=self.request.user, data=data, version=version)
+    def update_record(self, *, instance, data, version, reason=None):
+        return records.processing_step_update(
+            step=instance, actor=self.request.user, data=data, version=version, reason=reason
+        )
 
 
 class StorageLocationViewSet(LabOwnedViewSet):
@@ -329,9 +331,9 @@ class QCSpecificationViewSet(LabOwnedViewSet):
             model=QCSpecification, lab=lab, actor=self.request.user, data=data, roles=SPEC_ROLES
         )
 
-    def update_record(self, *, instance, data, version):
+    def update_record(self, *, instance, data, version, reason=None):
         return records.record_update(
-            instance=instance, actor=self.request.user, data=data, version=version, roles=SPEC_ROLES
+            instance=instance, actor=self.request.user, data=data, version=version, roles=SPEC_ROLES, reason=reason
         )
 
 
@@ -351,8 +353,8 @@ class QCResultViewSet(LabOwnedViewSet):
     def create_record(self, *, lab: Lab, data: dict[str, Any]):
         return qc.qc_result_record(lab=lab, actor=self.request.user, data=data)
 
-    def update_record(self, *, instance, data, version):
-        return qc.qc_result_update(result=instance, actor=self.request.user, data=data, version=version)
+    def update_record(self, *, instance, data, version, reason=None):
+        return qc.qc_result_update(result=instance, actor=self.request.user, data=data, version=version, reason=reason)
 
     @extend_schema(
         summary="Verify the result (reviewers; not your own)",
@@ -435,9 +437,9 @@ class AdministrationViewSet(LabOwnedViewSet):
     def create_record(self, *, lab: Lab, data: dict[str, Any]):
         return records.administration_create(lab=lab, actor=self.request.user, data=data)
 
-    def update_record(self, *, instance, data, version):
+    def update_record(self, *, instance, data, version, reason=None):
         return records.administration_update(
-            administration=instance, actor=self.request.user, data=data, version=version
+            administration=instance, actor=self.request.user, data=data, version=version, reason=reason
         )
 
 

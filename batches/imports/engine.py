@@ -215,9 +215,10 @@ def _ref(value: Any) -> Any:
 
 
 class Context:
-    def __init__(self, *, lab, actor):
+    def __init__(self, *, lab, actor, reason: str | None = None):
         self.lab = lab
         self.actor = actor
+        self.reason = reason
         self._found: dict[tuple, models.Model | None] = {}
         self.first_given: dict[tuple, tuple[int, dict[str, Any]]] = {}
         self.failed: set[tuple] = set()
@@ -499,6 +500,7 @@ class RowWriter:
                 data=changed_data,
                 version=existing.version,
                 agents=agents if agents_changed else None,
+                reason=ctx.reason,
             )
             ctx.remember(section.model, lookup, instance)
             self.outcome.count(Change(row, section.title, label, "update", changes))
@@ -650,7 +652,7 @@ def run_sheet(
     outcome.problems.extend(problems)
     if problems:
         return outcome
-    ctx = Context(lab=lab, actor=actor)
+    ctx = Context(lab=lab, actor=actor, reason=reason or None)
     writer = RowWriter(sheet=sheet, positions=positions, headings=table.headings, ctx=ctx, outcome=outcome)
     done = 0
     try:

@@ -276,16 +276,20 @@ def _create(model):
     return create
 
 
-def update(*, instance, actor, data, version, agents=None):
+def update(*, instance, actor, data, version, agents=None, reason=None):
     if isinstance(instance, SecretomeBatch):
-        return record_services.batch_update(batch=instance, actor=actor, data=data, version=version)
+        return record_services.batch_update(batch=instance, actor=actor, data=data, version=version, reason=reason)
     if isinstance(instance, ProcessingStep):
-        return record_services.processing_step_update(step=instance, actor=actor, data=data, version=version)
+        return record_services.processing_step_update(
+            step=instance, actor=actor, data=data, version=version, reason=reason
+        )
     if isinstance(instance, QCResult):
-        return qc_services.qc_result_update(result=instance, actor=actor, data=data, version=version)
+        return qc_services.qc_result_update(result=instance, actor=actor, data=data, version=version, reason=reason)
     if isinstance(instance, PrimingCondition):
-        return record_services.priming_update(priming=instance, actor=actor, data=data, version=version, agents=agents)
-    return record_services.record_update(instance=instance, actor=actor, data=data, version=version)
+        return record_services.priming_update(
+            priming=instance, actor=actor, data=data, version=version, agents=agents, reason=reason
+        )
+    return record_services.record_update(instance=instance, actor=actor, data=data, version=version, reason=reason)
 
 
 def create(section: Section):

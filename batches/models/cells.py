@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from batches import choices, computations
+from batches.models import dates
 from lims import constraints as c
 from lims.audit import tracked
 from lims.models import LabOwnedModel
@@ -254,6 +255,7 @@ class Passage(LabOwnedModel):
                     RETURN NEW;
                 """,
             ),
+            dates.passage_seeded_before_collection(),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from batches import choices, computations
+from batches.models import dates
 from lims import constraints as c
 from lims.audit import tracked
 from lims.models import LabOwnedModel
@@ -86,6 +87,7 @@ class SecretomeBatch(LabOwnedModel):
             *LabOwnedModel.Meta.triggers,
             c.never_deleted(),
             c.final_once(name="released_is_final", final=("released", "retired"), way_out=("released", "retired")),
+            dates.batch_collected_in_order(),
         ]
         ordering = ["-created_at"]
         verbose_name = "secretome batch"

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from batches import choices
+from batches.models import dates
 from lims import constraints as c
 from lims.audit import tracked
 from lims.models import LabOwnedModel
@@ -125,6 +126,7 @@ class QCResult(LabOwnedModel):
             c.final_once(
                 name="verified_is_final", final=("verified", "superseded"), way_out=("verified", "superseded")
             ),
+            dates.qc_performed_after_collection(),
         ]
         ordering = ["batch", "assay", "analyte"]
         verbose_name = "QC result"

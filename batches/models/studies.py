@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Func, Q
 
 from batches import choices
+from batches.models import dates
 from lims import constraints as c
 from lims.audit import tracked
 from lims.models import LabOwnedModel, lab_owned_triggers
@@ -137,6 +138,9 @@ class Administration(LabOwnedModel):
     )
     interval = models.FloatField(null=True, blank=True, help_text="Interval between doses, in the unit beside it.")
     interval_unit = models.CharField(max_length=5, choices=choices.IntervalUnit.choices, blank=True)
+    administered_on = models.DateField(
+        null=True, blank=True, help_text="Day of the first dose (on or after the batch's collection and QC)."
+    )
     day_after_induction = models.IntegerField(
         null=True, blank=True, help_text="Day of the first dose relative to model induction (negative = before)."
     )
@@ -148,7 +152,11 @@ class Administration(LabOwnedModel):
     body_weight_g = models.FloatField(null=True, blank=True, help_text="Body weight at dosing, g (for EU/kg).")
 
     class Meta(LabOwnedModel.Meta):
-        triggers = [*lab_owned_triggers(crossing_when={"batch": "received_aliquot"}), c.never_deleted()]
+        triggers = [
+            *lab_owned_triggers(crossing_when={"batch": "received_aliquot"}),
+            c.never_deleted(),
+            dates.administered_after_collection(),
+        ]
         ordering = ["study", "group"]
         constraints = [
             c.in_choices("administration", "dose_unit", choices.DoseUnit, blank=True),

@@ -12,17 +12,14 @@ from batches.models import BatchEvent, BatchEventKind, SecretomeBatch
 from batches.services.checklist import checklist_release_blockers
 from lims.audit import audit_context
 from lims.roles import REVIEW_ROLES, WRITE_ROLES, require_role
+from lims.services.records import Blocked
 from lims.services.signatures import signature_sign
 from lims.signatures import SignatureMeaning
 from protocols.selectors import deviation_release_blockers
 
 
-class ReleaseRefused(ValidationError):
+class ReleaseRefused(Blocked):
     """Release was refused; `blockers` lists every reason, in words a reviewer can act on."""
-
-    def __init__(self, blockers: list[str]):
-        self.blockers = blockers
-        super().__init__({"status": blockers})
 
 
 def batch_release_blockers(*, batch: SecretomeBatch) -> list[str]:

@@ -147,7 +147,9 @@ def qc_result_record(*, lab: Lab, actor, data: dict[str, Any]) -> QCResult:
 _JUDGED_FIELDS = ("batch", "assay", "analyte", "value", "unit", "result_text", "performed_on", "performed_by")
 
 
-def qc_result_update(*, result: QCResult, actor, data: dict[str, Any], version: int) -> QCResult:
+def qc_result_update(
+    *, result: QCResult, actor, data: dict[str, Any], version: int, reason: str | None = None
+) -> QCResult:
     """Correct a result still waiting for review; the outcome is computed again."""
     require_role(actor, result.lab_id, WRITE_ROLES, "Correcting a QC result")
     with transaction.atomic():
@@ -162,7 +164,11 @@ def qc_result_update(*, result: QCResult, actor, data: dict[str, Any], version: 
         values |= data
         _check_links(lab_id=locked.lab_id, values=values)
         return record_update(
-            instance=locked, actor=actor, data={**data, **_judged(lab_id=locked.lab_id, values=values)}, version=version
+            instance=locked,
+            actor=actor,
+            data={**data, **_judged(lab_id=locked.lab_id, values=values)},
+            version=version,
+            reason=reason,
         )
 
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 
 from lims.constraints import NUMBER_LIMIT
 from lims.plausibility import NUMBER_MESSAGE
+from lims.write_rules import explain_constraint
 
 BOUND_LOOKUPS = {"gte", "gt", "lte", "lt"}
 
@@ -68,8 +69,6 @@ def _constraint_bounds(model: type[models.Model], constraint: models.CheckConstr
             bounds = bounds.tighten(Bounds(maximum=value, exclusive_maximum=lookup == "lt"))
     if bounds.minimum is None and bounds.maximum is None:
         return None
-    from batches.services.records import explain_constraint
-
     explained = explain_constraint(model, constraint.name)
     return Bounds(
         bounds.minimum,
@@ -165,8 +164,6 @@ def model_field_pattern(model: type[models.Model], field_name: str) -> tuple[str
         if len(regexes) != 1 or len(leaves) != len(regexes) + blank:
             continue
         inner = regexes[0].removeprefix("^").removesuffix("$")
-        from batches.services.records import explain_constraint
-
         explained = explain_constraint(model, constraint.name)
         message = explained[1] if explained else "Not in the expected form."
         return f"^(?:{inner})$", message

@@ -18,8 +18,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler, set_rollback
 
-from batches.services.lifecycle import ReleaseRefused
-from batches.services.records import Conflict
+from lims.services.records import Blocked, Conflict
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 
@@ -52,7 +51,7 @@ def flatten_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
-    if isinstance(exc, ReleaseRefused):
+    if isinstance(exc, Blocked):
         set_rollback()
         return Response({"status": exc.blockers, "blockers": exc.blockers}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Conflict):

@@ -12,7 +12,6 @@ from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from batches.services.records import record_create, record_update
 from lims.api.filters import LabFilterBackend
 from lims.api.pagination import LabPagination
 from lims.api.parsers import SafeJSONParser
@@ -20,9 +19,9 @@ from lims.api.permissions import LabRolePermission
 from lims.api.renderers import SafeJSONRenderer
 from lims.api.scoping import request_lab_ids, scope_to_labs
 from lims.api.serializers import HistoryEventSerializer, update_serializer_for
-from lims.audit import audit_context
 from lims.models import Lab
 from lims.roles import WRITE_ROLES
+from lims.services.records import record_create, record_update
 
 
 class LabScopedReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -65,7 +64,7 @@ class LabOwnedViewSet(LabScopedReadOnlyViewSet):
     """Create and update through services; a record is never deleted through the API.
 
     Subclasses name their services with `create_record` / `update_record` when the generic
-    ones (batches.services.records) are not enough.
+    ones (lims.services.records) are not enough; the update's `reason` is passed on explicitly.
     """
 
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
@@ -78,8 +77,10 @@ class LabOwnedViewSet(LabScopedReadOnlyViewSet):
     def create_record(self, *, lab: Lab, data: dict[str, Any]) -> models.Model:
         return record_create(model=self.get_queryset().model, lab=lab, actor=self.request.user, data=data)
 
-    def update_record(self, *, instance: models.Model, data: dict[str, Any], version: int) -> models.Model:
-        return record_update(instance=instance, actor=self.request.user, data=data, version=version)
+    def update_record(
+        self, *, instance: models.Model, data: dict[str, Any], version: int, reason: str | None = None
+    ) -> models.Model:
+        return record_update(instance=instance, actor=self.request.user, data=data, version=version, reason=reason)
 
     def respond_with(self, instance: models.Model, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=instance.pk)
@@ -100,10 +101,8 @@ class LabOwnedViewSet(LabScopedReadOnlyViewSet):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         version = data.pop("version")
-        reason = data.pop("reason", "").strip()
-        # The reason reaches record_update through the audit context, whichever service the viewset calls.
-        with audit_context(actor=request.user, reason=reason or None):
-            instance = self.update_record(instance=instance, data=data, version=version)
+        reason = data.pop("reason", "").strip() or None
+        instance = self.update_record(instance=instance, data=data, version=version, reason=reason)
         return self.respond_with(instance)
 
     def partial_update(self, request: Request, *args, **kwargs) -> Response:

@@ -10,10 +10,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from batches.services.records import save_record, validate_record
 from lims.audit import audit_context
 from lims.models import Invitation, InvitationStatus, Lab, Membership, Role
 from lims.roles import require_role
+from lims.services.records import save_record, validate_record
 
 ADMIN_ROLES = {Role.LAB_ADMIN}
 

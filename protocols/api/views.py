@@ -11,11 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from batches.api.serializers import SignatureSerializer
-from batches.services.records import expected_version
 from lims.api.filters import LabFilterSet
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
 from lims.models import Lab
 from lims.roles import REVIEW_ROLES, WRITE_ROLES
+from lims.services.records import expected_version
 from protocols import selectors, services
 from protocols.api import serializers
 from protocols.models import Deviation, Protocol, ProtocolVersion
@@ -44,7 +44,7 @@ class ProtocolViewSet(LabOwnedViewSet):
     def create_record(self, *, lab: Lab, data: dict[str, Any]):
         return services.protocol_create(lab=lab, actor=self.request.user, **data)
 
-    def update_record(self, *, instance, data, version):
+    def update_record(self, *, instance, data, version, reason=None):
         with expected_version(instance, version) as locked:
             return services.protocol_update(protocol=locked, actor=self.request.user, **data)
 
@@ -72,7 +72,7 @@ class ProtocolVersionViewSet(LabOwnedViewSet):
             protocol=data.pop("protocol"), actor=self.request.user, parameters=parameters, **data
         )
 
-    def update_record(self, *, instance, data, version):
+    def update_record(self, *, instance, data, version, reason=None):
         parameters = _parameters(data)
         with expected_version(instance, version) as locked:
             return services.protocol_version_update_draft(

@@ -186,8 +186,8 @@ def test_page_size_is_capped_at_200(api, lab, technician):
 @pytest.fixture
 def fleet(lab, technician):
     """Batches that differ in every filtered field."""
-    adipose = f.PassageFactory(lab=lab, cell_line=f.CellLineFactory(lab=lab, donor=f.DonorFactory(
-        lab=lab, tissue_source="adipose")))  # fmt: skip
+    adipose = f.PassageFactory(lab=lab, started_on=dt.date(2025, 1, 1), harvested_on=dt.date(2025, 1, 6),
+        cell_line=f.CellLineFactory(lab=lab, donor=f.DonorFactory(lab=lab, tissue_source="adipose")))  # fmt: skip
     marrow = f.PassageFactory(lab=lab)
     hypoxia = f.PrimingConditionFactory(lab=lab, name="Hypoxia 1 %", kind="hypoxia", o2_percent=1, duration_h=24)
     ev = f.SecretomeBatchFactory(
@@ -196,7 +196,7 @@ def fleet(lab, technician):
     )  # fmt: skip
     cm = f.SecretomeBatchFactory(
         lab=lab, code="CM-1", product_type="CM", passage=marrow, status="submitted",
-        collected_at=dt.datetime(2025, 3, 10, tzinfo=dt.UTC),
+        collected_at=dt.datetime(2025, 2, 9, tzinfo=dt.UTC),
     )  # fmt: skip
     ChecklistReport.objects.create(lab=lab, batch=ev, checklist_version="v1", score=40, fingerprint="a" * 64)
     ChecklistReport.objects.create(lab=lab, batch=cm, checklist_version="v1", score=95, fingerprint="b" * 64)

@@ -156,7 +156,7 @@ def test_an_nta_export_becomes_qc_results_linked_to_the_kept_raw_file(api, techn
         upload = SimpleUploadedFile("ExperimentSummary.csv", content, content_type="text/csv")
         return client.post(
             "/api/v1/qc-results/import-instrument/",
-            {"file": upload, "batch": batch.pk, "instrument": "nta", "performed_on": "2024-03-12", "dry_run": dry_run},
+            {"file": upload, "batch": batch.pk, "instrument": "nta", "performed_on": "2025-03-12", "dry_run": dry_run},
             format="multipart",
         )
 
@@ -177,7 +177,7 @@ def test_an_nta_export_becomes_qc_results_linked_to_the_kept_raw_file(api, techn
         ("particle_size", "mode", "nm"),
     ]
     assert all(r.raw_data == f"sha256:{raw.sha256} ExperimentSummary.csv" for r in results)
-    assert results[0].method == "nta" and results[0].performed_on.isoformat() == "2024-03-12"
+    assert results[0].method == "nta" and results[0].performed_on.isoformat() == "2025-03-12"
 
 
 def test_an_instrument_file_that_is_not_one_answers_400(api, technician, auditor):
