@@ -472,26 +472,31 @@ def batch_create(*, lab: Lab, actor, data: dict[str, Any]) -> SecretomeBatch:
     return batch
 
 
-def batch_update(*, batch: SecretomeBatch, actor, data: dict[str, Any], version: int) -> SecretomeBatch:
-    """Change a batch that is not released or retired (status changes go through the lifecycle services)."""
+def batch_update(
+    *, batch: SecretomeBatch, actor, data: dict[str, Any], version: int, reason: str | None = None
+) -> SecretomeBatch:
+    """Change a batch that is not released or retired (status changes go through the lifecycle services);
+    a submitted batch is amended only with a `reason`."""
     mock = data.get("mock_control")
     if mock is not None and mock.pk == batch.pk:
         raise ValidationError({"mock_control": ["A batch cannot be its own mock control."]})
-    return record_update(instance=batch, actor=actor, data=data, version=version)
+    return record_update(instance=batch, actor=actor, data=data, version=version, reason=reason)
 
 
-def processing_step_create(*, lab: Lab, actor, data: dict[str, Any]) -> ProcessingStep:
+def processing_step_create(*, lab: Lab, actor, data: dict[str, Any], reason: str | None = None) -> ProcessingStep:
     batch = data["batch"]
     if batch.status in LOCKED_BATCH_STATUSES:
         raise RecordLocked(f"Batch {batch.code} is {batch.status}; no processing step can be added.")
-    return record_create(model=ProcessingStep, lab=lab, actor=actor, data=data)
+    return record_create(model=ProcessingStep, lab=lab, actor=actor, data=data, reason=reason)
 
 
-def processing_step_update(*, step: ProcessingStep, actor, data: dict[str, Any], version: int) -> ProcessingStep:
+def processing_step_update(
+    *, step: ProcessingStep, actor, data: dict[str, Any], version: int, reason: str | None = None
+) -> ProcessingStep:
     target = data.get("batch")
     if target is not None and target.pk != step.batch_id and target.status in LOCKED_BATCH_STATUSES:
         raise RecordLocked(f"Batch {target.code} is {target.status}; no processing step can be moved to it.")
-    return record_update(instance=step, actor=actor, data=data, version=version)
+    return record_update(instance=step, actor=actor, data=data, version=version, reason=reason)
 
 
 def _agents(rows: list[dict[str, Any]] | None) -> list[ChildRows] | None:
@@ -535,8 +540,8 @@ def administration_update(
     return record_update(instance=administration, actor=actor, data=data, version=version)
 
 
-def aliquot_create(*, lab: Lab, actor, data: dict[str, Any]) -> Aliquot:
+def aliquot_create(*, lab: Lab, actor, data: dict[str, Any], reason: str | None = None) -> Aliquot:
     batch = data["batch"]
     if batch.status == BatchStatus.RETIRED:
         raise RecordLocked(f"Batch {batch.code} is retired; no aliquot can be added.")
-    return record_create(model=Aliquot, lab=lab, actor=actor, data=data)
+    return record_create(model=Aliquot, lab=lab, actor=actor, data=data, reason=reason)
