@@ -10,13 +10,9 @@ urlpatterns = [
     path("batches/<int:pk>/", batches.batch_detail, name="batch-detail"),
     path("batches/<int:pk>/checklist/", batches.batch_checklist_panel, name="batch-checklist"),
     path("batches/<int:pk>/log/<slug:step>/", batches.batch_step, name="batch-step"),
-    path("batches/<int:pk>/log/<slug:step>/<int:row>/", batches.batch_row, name="batch-row"),
+    path("batches/rows/<slug:step>/<int:row>/", batches.batch_row, name="batch-row"),
     path("batches/<int:pk>/submit/", batches.batch_submit_check, name="batch-submit"),
-    path(
-        "batches/<int:pk>/deviations/<int:deviation_pk>/<slug:action>/",
-        batches.deviation_action,
-        name="deviation-action",
-    ),
+    path("deviations/<int:pk>/<slug:action>/", batches.deviation_action, name="deviation-action"),
     path("batches/<int:pk>/<slug:action>/", batches.batch_action, name="batch-action"),
     path("jobs/recheck/", jobs.recheck_start, name="recheck-start"),
     path("jobs/<uuid:pk>/", jobs.job_detail, name="job"),
@@ -45,4 +41,9 @@ urlpatterns = [
     path("records/<slug:kind>/new/", records.record_create_view, name="record-create"),
     path("records/<slug:kind>/<int:pk>/", records.record_edit_view, name="record-edit"),
     path("records/<slug:kind>/<int:pk>/add/<slug:child>/", records.record_child_create, name="record-child"),
+    path(
+        "records/<slug:kind>/<int:pk>/<slug:child>/<int:child_pk>/",
+        records.record_child_edit,
+        name="record-child-edit",
+    ),
 ]

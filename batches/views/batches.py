@@ -391,13 +391,13 @@ def _blank_step_form(batch, step: str, user):
 
 
 @member_required
-def batch_row(request, pk: int, step: str, row: int):
-    """One processing step, aliquot or QC result of the batch, in full: edited while the batch is a draft,
+def batch_row(request, step: str, row: int):
+    """One processing step, aliquot or QC result of a batch, in full: edited while the batch is a draft,
     amended with a reason once submitted; a verified QC result is corrected by a new version, with a reason."""
-    batch = _batch(request.user, pk)
     if step not in ROW_MODELS:
         raise Http404("No such kind of row.")
-    obj = get_scoped_or_404(ROW_MODELS[step].objects.all(), request.user, pk=row, batch_id=batch.pk)
+    obj = get_scoped_or_404(ROW_MODELS[step].objects.all(), request.user, pk=row)
+    batch = _batch(request.user, obj.batch_id)
     writable, correcting, locked_note = _row_rules(request.user, batch, step, obj)
     form = STEP_FORMS[step](request.POST or None, instance=obj, user=request.user)
     if writable and (batch.status == BatchStatus.SUBMITTED or correcting):
@@ -406,7 +406,7 @@ def batch_row(request, pk: int, step: str, row: int):
         require_write(request.user, batch.lab_id)
         if not writable:
             messages.error(request, locked_note)
-            return redirect("batches:batch-row", batch.pk, step, obj.pk)
+            return redirect("batches:batch-row", step, obj.pk)
         if request.POST.get("_validate"):
             validate_only(form)
             return validation_response(form)
@@ -606,10 +606,10 @@ def _report(request, error) -> None:
 
 @require_POST
 @member_required
-def deviation_action(request, pk: int, deviation_pk: int, action: str):
+def deviation_action(request, pk: int, action: str):
     """Justify a deviation (who records) or approve it (a reviewer who did not justify it)."""
-    batch = _batch(request.user, pk)
-    deviation = get_scoped_or_404(Deviation.objects.all(), request.user, pk=deviation_pk, batch_id=batch.pk)
+    deviation = get_scoped_or_404(Deviation.objects.all(), request.user, pk=pk)
+    batch = _batch(request.user, deviation.batch_id)
     try:
         if action == "justify":
             deviations.deviation_justify(

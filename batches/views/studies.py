@@ -14,7 +14,7 @@ from batches import forms as f
 from batches import models as m
 from batches.checklist import evaluate_study
 from batches.services.records import administration_create, record_create, record_update
-from batches.views.forms import posted_version, save_through_service
+from batches.views.forms import posted_version, save_through_service, validate_only, validation_response
 from lims.web import can_write, get_scoped_or_404, may_create, member_required, require_write, scoped, writable_labs
 
 
@@ -71,6 +71,9 @@ def study_create(request):
         return redirect("batches:study-list")
     form = f.StudyForm(request.POST or None, user=request.user)
     if request.method == "POST":
+        if request.POST.get("_validate"):
+            validate_only(form)
+            return validation_response(form)
         study = save_through_service(
             form, lambda data: record_create(model=m.Study, lab=labs[0], actor=request.user, data=data)
         )
@@ -98,6 +101,9 @@ def study_edit(request, pk: int):
     form = f.StudyForm(request.POST or None, instance=study, user=request.user)
     if request.method == "POST":
         require_write(request.user, study.lab_id)
+        if request.POST.get("_validate"):
+            validate_only(form)
+            return validation_response(form)
         version = posted_version(request)
         saved = save_through_service(
             form, lambda data: record_update(instance=study, actor=request.user, data=data, version=version)
