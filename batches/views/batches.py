@@ -436,10 +436,22 @@ def batch_row(request, step: str, row: int):
             "version": obj.version,
             "writable": writable,
             "read_only_note": locked_note,
+            "note": _row_note(batch, correcting) if writable else "",
             "submit_label": "Save as a correction" if correcting else "Save",
             "cancel_url": reverse("batches:batch-step", args=[batch.pk, step]),
         },
     )
+
+
+def _row_note(batch, correcting: bool) -> str:
+    if correcting:
+        return (
+            "This QC result is verified and never changes: saving records a corrected result, which the PI "
+            "reviews again; the verified one stays in the history as superseded."
+        )
+    if batch.status == BatchStatus.SUBMITTED:
+        return f"Batch {batch.code} is submitted for review: say why you change this, the reason stays in its history."
+    return ""
 
 
 def _row_rules(user, batch, step: str, obj) -> tuple[bool, bool, str]:

@@ -56,11 +56,30 @@ def study_detail(request, pk: int, bound: dict | None = None):
         {
             "study": study,
             "evaluation": evaluation,
-            "todo": [{"item": item, "url": ""} for item in evaluation.items if item.status in ("missing", "invalid")],
+            "todo": [
+                {"item": item, "url": _fill_url(study, item) if writable else ""}
+                for item in evaluation.items
+                if item.status in ("missing", "invalid")
+            ],
             "writable": writable,
             **(_part_forms(request, study, bound) if writable else {}),
         },
     )
+
+
+def _fill_url(study, item) -> str:
+    """Where an author fills in what a study checklist item misses."""
+    name = (item.field or "").split(".")[-1]
+    if name in f.StudyForm.base_fields:
+        return reverse("batches:study-edit", args=[study.pk]) + f"#field-{name}"
+    detail = reverse("batches:study-detail", args=[study.pk])
+    if "outcome" in item.item_id or "outcome" in (item.entity or ""):
+        return detail + "#outcomes"
+    if item.subject or "administration" in (item.entity or ""):
+        return detail + "#administrations"
+    if name == "groups":
+        return detail + "#groups"
+    return ""
 
 
 @member_required

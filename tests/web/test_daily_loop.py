@@ -335,8 +335,10 @@ def test_an_author_builds_a_study_with_groups_an_irregular_schedule_and_an_outco
     )
     outcome = study.outcome_measures.get()
     assert (outcome.time_points, outcome.is_primary) == ([0, 7, 14], True)
+    html = client.get(f"/studies/{study.pk}/").content.decode()
     page = _text(client.get(f"/studies/{study.pk}/"))
     assert "3 doses on days -1, 7, 11" in page and "von Frey" in page
+    assert f'href="/studies/{study.pk}/design/#field-randomisation"' in html  # the checklist leads to the gap
 
 
 # --- 7. Pages hide what a role may not do ------------------------------------------------------------------
