@@ -36,7 +36,17 @@ def submit(page, label: str) -> None:
 
 def add_in_place(page, expected: str) -> None:
     """A step page adds its rows in place (htmx): the list and a fresh form come back without a page load."""
-    page.get_by_role("button", name="Add", exact=True).click()
+    rows = page.locator("#step-rows tr")
+    before = rows.count()
+
+    def is_save(response) -> bool:
+        return response.request.method == "POST" and "_validate=1" not in (response.request.post_data or "")
+
+    with page.expect_response(is_save) as saved:
+        page.get_by_role("button", name="Add", exact=True).click()
+    assert saved.value.status == 200
+    problems = re.findall(r"<li>([^<]+)</li>", saved.value.text())
+    expect(rows, str(problems)).to_have_count(before + 1)
     expect(page.locator("#just-saved")).to_contain_text(expected)
 
 
