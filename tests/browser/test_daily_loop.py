@@ -173,7 +173,7 @@ def test_the_daily_loop_of_a_technician_a_pi_and_an_author(demo, open_page, live
     expect(tech.locator("#deviations")).to_contain_text("SOP-PRC-003")
     tech.locator("#deviations textarea").fill("The Type 70 Ti rotor pellets EVs in 70 min at its k-factor of 44.")
     click_and_load(tech, "button", "Justify")
-    tech.screenshot(path=shots / "04-batch-page-deviation.png", full_page=True)
+    tech.screenshot(path=shots / "04-batch-page-deviation.png")
     click_and_load(tech, "link", "Submit for review…")
     expect(tech.locator("#precheck-deviations")).to_contain_text("SOP-PRC-003")
     tech.screenshot(path=shots / "05-pre-submit-check.png", full_page=True)
@@ -230,7 +230,7 @@ def test_the_daily_loop_of_a_technician_a_pi_and_an_author(demo, open_page, live
     pi.locator("#release-password").fill("demo-password")
     click_and_load(pi, "button", "Sign and release")
     expect(pi.locator("#batch-status"), pi.locator(".messages").inner_text()).to_have_text("Released")
-    pi.screenshot(path=shots / "09-released.png", full_page=True)
+    pi.screenshot(path=shots / "09-released.png")
 
     # --- An author creates a study with two groups and an irregular schedule, and exports its methods ---
     click_and_load(tech, "link", "Studies")
