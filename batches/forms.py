@@ -8,7 +8,9 @@ from django.db import models
 from django.db.models import Q
 
 from batches import models as m
+from batches.choices import GroupRole
 from batches.fields import (
+    ADMINISTRATION_FIELDS,
     AGENT_FIELDS,
     ALIQUOT_FIELDS,
     BATCH_PRODUCTION_FIELDS,
@@ -17,10 +19,12 @@ from batches.fields import (
     DIFFERENTIATION_FIELDS,
     DONOR_FIELDS,
     IMMUNOPHENOTYPE_FIELDS,
+    OUTCOME_FIELDS,
     PASSAGE_FIELDS,
     PRIMING_FIELDS,
     PROCESSING_FIELDS,
     QC_FIELDS,
+    STUDY_FIELDS,
 )
 from batches.labels import field_label, field_unit
 from batches.services.aliquots import parse_positions
@@ -243,3 +247,79 @@ class AliquotSeriesForm(form_for(m.Aliquot, [name for name in ALIQUOT_FIELDS if 
 
     def service_data(self) -> dict:
         return {name: value for name, value in super().service_data().items() if name not in ("count", "positions")}
+
+
+def _day_list(raw: str, *, field_label: str) -> list[int] | None:
+    """ "-1, 7, 11" (commas, spaces or semicolons) as whole days; empty means not recorded."""
+    text = (raw or "").replace("−", "-").replace(";", ",").strip()
+    if not text:
+        return None
+    days = []
+    for part in (p for chunk in text.split(",") for p in chunk.split()):
+        try:
+            days.append(int(part))
+        except ValueError:
+            raise forms.ValidationError(f"{field_label}: “{part}” is not a whole number of days.") from None
+    return days
+
+
+class DayListField(forms.CharField):
+    """A list of days relative to model induction, typed as "-1, 7, 11"."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list | tuple):
+            return ", ".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value):
+        return _day_list(super().to_python(value), field_label=str(self.label or "Days"))
+
+
+StudyForm = form_for(m.Study, [name for name in STUDY_FIELDS if name != "groups"])
+
+
+class StudyGroupForm(forms.Form):
+    name = forms.CharField(max_length=80, label="Group name")
+    role = forms.ChoiceField(choices=GroupRole.choices, label="Role in the study")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.unit = ""
+
+    def service_data(self) -> dict:
+        return dict(self.cleaned_data)
+
+
+class AdministrationForm(form_for(m.Administration, ["batch", "aliquot", *ADMINISTRATION_FIELDS])):
+    """The study's groups as a list; an irregular schedule typed as days, e.g. "-1, 7, 11"."""
+
+    def __init__(self, *args, study=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = [g.get("name") for g in (study.groups or []) if isinstance(g, dict)] if study else []
+        self.fields["group"] = forms.ChoiceField(choices=[(n, n) for n in names], label="Group")
+        self.fields["group"].unit = ""
+        schedule = DayListField(
+            label="Dosing days (irregular schedule)",
+            help_text="Days relative to model induction, e.g. -1, 7, 11; they set the number of doses and the "
+            "first day. Leave empty for a regular schedule.",
+        )
+        schedule.unit = "days"
+        self.fields["schedule_days"] = schedule
+        order = ["batch", "aliquot", "group", *[n for n in ADMINISTRATION_FIELDS if n != "group"]]
+        self.fields = {name: self.fields[name] for name in order if name in self.fields}
+
+
+class OutcomeMeasureForm(form_for(m.OutcomeMeasure, OUTCOME_FIELDS)):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        points = DayListField(label="Time points", help_text="Days after induction, e.g. 0, 7, 14, 21.")
+        points.unit = "days"
+        self.fields["time_points"] = points
+
+    def clean_time_points(self):
+        return self.cleaned_data.get("time_points") or []

@@ -37,6 +37,16 @@ def default_lab(user):
     return membership.lab
 
 
+def writable_labs(user) -> list:
+    """The labs where the user may record, by name (a lab picker offers them when there are several)."""
+    return [
+        membership.lab
+        for membership in Membership.objects.filter(user=user, role__in=WRITE_ROLES)
+        .select_related("lab")
+        .order_by("lab__name")
+    ]
+
+
 def may_create(user) -> bool:
     """Whether the user may record new things in at least one lab."""
     return Membership.objects.filter(user=user, role__in=WRITE_ROLES).exists()

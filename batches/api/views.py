@@ -163,6 +163,7 @@ class BatchViewSet(LabOwnedViewSet):
         "submit": WRITE_ROLES,
         "release": REVIEW_ROLES,
         "reject": REVIEW_ROLES,
+        "return_for_changes": REVIEW_ROLES,
         "retire": REVIEW_ROLES | {Role.LAB_ADMIN},
         "check": WRITE_ROLES,
         "lineage": None,
@@ -217,6 +218,22 @@ class BatchViewSet(LabOwnedViewSet):
             reason=body.validated_data["reason"],
             password=body.validated_data["password"],
             request=request,
+        )
+        return self.respond_with(batch)
+
+    @extend_schema(
+        summary="Return the submitted batch to its technician for changes (reviewers)",
+        description="The batch becomes a draft again; the reason says what to change and is kept in its history.",
+        request=serializers.ReasonSerializer,
+        responses={200: serializers.BatchSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="return-for-changes")
+    def return_for_changes(self, request: Request, pk: str | None = None) -> Response:
+        batch = self.get_object()
+        body = serializers.ReasonSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        batch = lifecycle.batch_return_for_changes(
+            batch=batch, actor=request.user, reason=body.validated_data["reason"]
         )
         return self.respond_with(batch)
 

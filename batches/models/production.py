@@ -137,6 +137,7 @@ class SecretomeBatch(LabOwnedModel):
 class BatchEventKind(models.TextChoices):
     CREATED = "created", "Created"
     SUBMITTED = "submitted", "Submitted for review"
+    RETURNED = "returned", "Returned for changes"
     RELEASED = "released", "Released"
     REJECTED = "rejected", "Rejected"
     RETIRED = "retired", "Retired"

@@ -27,7 +27,9 @@ def parse_positions(text: str) -> list[str]:
     return [part.upper() for part in re.split(r"[\s,;]+", text.strip()) if part]
 
 
-def aliquot_series_create(*, batch: m.SecretomeBatch, actor, data: dict, count: int, positions: list[str]) -> list:
+def aliquot_series_create(
+    *, batch: m.SecretomeBatch, actor, data: dict, count: int, positions: list[str], reason: str | None = None
+) -> list:
     """Create `count` aliquots through the record service, in one transaction: all of them or none.
 
     The first tube takes `data["code"]`, the next ones the following numbers; tube n goes to positions[n]
@@ -49,7 +51,7 @@ def aliquot_series_create(*, batch: m.SecretomeBatch, actor, data: dict, count: 
             if positions:
                 tube["position"] = positions[index]
             try:
-                created.append(record_create(model=m.Aliquot, lab=batch.lab, actor=actor, data=tube))
+                created.append(record_create(model=m.Aliquot, lab=batch.lab, actor=actor, data=tube, reason=reason))
             except ValidationError as error:
                 raise ValidationError(_for_tube(error, index + 1, code)) from error
     return created

@@ -85,6 +85,31 @@ def batch_submit(*, batch: SecretomeBatch, actor) -> SecretomeBatch:
         )
 
 
+def batch_return_for_changes(*, batch: SecretomeBatch, actor, reason: str) -> SecretomeBatch:
+    """A reviewer sends a submitted batch back to its technician as a draft, saying what to change.
+
+    The reason is kept on the event and in the audit trail; the batch is submitted again when done."""
+    require_role(actor, batch.lab_id, REVIEW_ROLES, "Returning a batch for changes")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ["Say what the technician should change."]})
+    with transaction.atomic(), audit_context(actor=actor, reason=reason):
+        locked = SecretomeBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status == BatchStatus.DRAFT:
+            last = locked.events.order_by("-at", "-pk").first()
+            if last is not None and last.kind == BatchEventKind.RETURNED and last.data.get("reason") == reason:
+                return locked
+            raise ValidationError({"status": [f"Batch {locked.code} is a draft; only a submitted batch is returned."]})
+        return _transition(
+            batch=locked,
+            actor=actor,
+            target=BatchStatus.DRAFT,
+            allowed_from={BatchStatus.SUBMITTED},
+            kind=BatchEventKind.RETURNED,
+            data={"reason": reason},
+        )
+
+
 def batch_release(*, batch: SecretomeBatch, actor, password: str, request=None) -> SecretomeBatch:
     """Release a submitted batch; releasing is an electronic signature (meaning "released")."""
     require_role(actor, batch.lab_id, REVIEW_ROLES, "Releasing a batch")

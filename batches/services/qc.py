@@ -136,12 +136,14 @@ def _check_links(*, lab_id: int, values: dict[str, Any]) -> None:
         raise ValidationError({"performed_by": [f"{performer} is not a member of the lab."]})
 
 
-def qc_result_record(*, lab: Lab, actor, data: dict[str, Any]) -> QCResult:
+def qc_result_record(*, lab: Lab, actor, data: dict[str, Any], reason: str | None = None) -> QCResult:
     """Record a measurement; its outcome is computed against the specification in force on performed_on."""
     values = {"performed_by": actor, **data}
     require_role(actor, lab, WRITE_ROLES, "Recording a QC result")
     _check_links(lab_id=lab.pk, values=values)
-    return record_create(model=QCResult, lab=lab, actor=actor, data={**values, **_judged(lab_id=lab.pk, values=values)})
+    return record_create(
+        model=QCResult, lab=lab, actor=actor, data={**values, **_judged(lab_id=lab.pk, values=values)}, reason=reason
+    )
 
 
 _JUDGED_FIELDS = ("batch", "assay", "analyte", "value", "unit", "result_text", "performed_on", "performed_by")
@@ -150,7 +152,8 @@ _JUDGED_FIELDS = ("batch", "assay", "analyte", "value", "unit", "result_text", "
 def qc_result_update(
     *, result: QCResult, actor, data: dict[str, Any], version: int, reason: str | None = None
 ) -> QCResult:
-    """Correct a result still waiting for review; the outcome is computed again."""
+    """Correct a result still waiting for review; the outcome is computed again (on a submitted batch, with
+    a `reason`)."""
     require_role(actor, result.lab_id, WRITE_ROLES, "Correcting a QC result")
     with transaction.atomic():
         locked = QCResult.objects.select_for_update().select_related("batch").get(pk=result.pk)

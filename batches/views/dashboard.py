@@ -7,7 +7,7 @@ from batches import models as m
 from batches.choices import QC_NOT_COUNTED, BatchStatus, QCOutcome, QCStatus
 from batches.selectors import checklist_current_scores
 from lims.models import Membership, Role
-from lims.web import member_required, scoped
+from lims.web import may_create, member_required, scoped
 
 
 @member_required
@@ -31,6 +31,7 @@ def dashboard(request):
             "out_of_spec": results.filter(outcome=QCOutcome.FAIL)
             .exclude(status__in=QC_NOT_COUNTED)
             .order_by("-performed_on")[:12],
+            "can_create": may_create(user),
             "can_recheck": Membership.objects.filter(user=user, role__in=[Role.REVIEWER, Role.LAB_ADMIN]).exists(),
             # Lifecycle events only: checklist runs are bookkeeping and would drown what people did.
             "activity": scoped(m.BatchEvent.objects.exclude(kind=m.BatchEventKind.CHECKED), user)

@@ -214,7 +214,10 @@ def record_edit_view(request, kind: str, pk: int):
     children = [
         {
             "title": title,
-            "rows": model.objects.filter(**{parent_field: obj}),
+            "rows": [
+                (row, reverse("batches:record-child-edit", args=[kind, pk, model.__name__.lower(), row.pk]))
+                for row in model.objects.filter(**{parent_field: obj})
+            ],
             "form": child_form(user=request.user, auto_id=f"id_{model.__name__.lower()}_%s"),
             "url": reverse("batches:record-child", args=[kind, pk, model.__name__.lower()]),
         }
@@ -261,3 +264,43 @@ def record_child_create(request, kind: str, pk: int, child: str):
     else:
         messages.success(request, f"{title}: {saved} added.")
     return redirect("batches:record-edit", kind, pk)
+
+
+@member_required
+def record_child_edit(request, kind: str, pk: int, child: str, child_pk: int):
+    """One row of a record (an agent of a priming condition, a phenotype of a cell line), in full."""
+    spec = _kind(kind)
+    parent = get_scoped_or_404(spec.model.objects.all(), request.user, pk=pk)
+    matches = [c for c in spec.children if c[1].__name__.lower() == child]
+    if not matches:
+        raise Http404("No such row.")
+    title, model, child_form, parent_field = matches[0]
+    row = get_scoped_or_404(model.objects.all(), request.user, pk=child_pk, **{parent_field: parent})
+    writable = can_write(request.user, parent.lab_id)
+    form = child_form(request.POST or None, instance=row, user=request.user)
+    if request.method == "POST":
+        require_write(request.user, parent.lab_id)
+        if request.POST.get("_validate"):
+            validate_only(form)
+            return validation_response(form)
+        version = posted_version(request)
+        saved = save_through_service(
+            form, lambda data: record_update(instance=row, actor=request.user, data=data, version=version)
+        )
+        if saved is not None:
+            messages.success(request, f"{title}: {saved} saved.")
+            return redirect("batches:record-edit", kind, pk)
+    if not writable:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(
+        request,
+        "batches/record_form.html",
+        {
+            "form": form,
+            "heading": f"{spec.singular.capitalize()} {parent}: {title.lower()} {row}",
+            "version": row.version,
+            "writable": writable,
+            "cancel_url": reverse("batches:record-edit", args=[kind, pk]),
+        },
+    )

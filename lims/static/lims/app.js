@@ -75,7 +75,8 @@
     const input = document.querySelector("[data-box-positions]");
     const count = document.querySelector("[data-box-count]");
     const map = document.getElementById("box-map");
-    if (!data || !select || !input || !map) return;
+    if (!data || !select || !input || !map || map.dataset.bound) return;
+    map.dataset.bound = "1";  // once per map: htmx swaps in a new form (and map) after each save
     const boxes = JSON.parse(data.textContent);
     const chosen = () => input.value.split(/[\s,;]+/).filter(Boolean).map((p) => p.toUpperCase());
     const cell = (tag, className, text) => Object.assign(document.createElement(tag), {className, textContent: text});
@@ -124,6 +125,7 @@
     draw();
   }
   document.addEventListener("DOMContentLoaded", boxMap);
+  document.addEventListener("htmx:load", boxMap);
 
   /* Study page: POST /api/v1/exports/methods {"study": id, "format": …} and hand the file to the browser. */
   document.addEventListener("click", async (event) => {
