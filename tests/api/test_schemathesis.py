@@ -80,6 +80,11 @@ CROSS_RECORD_RULES = {
     "receiver": "a shipment goes to a partner lab this lab ships to (other rows)",
     "plate_method": "a plate reader's file is read as bca or elisa (instrument)",
     "schedule_days": "dosing days are listed in order, each once (an order within the list)",
+    "conditioning_time_h": "conditioning starts after the producing passage was harvested (passage)",
+    "started_on": "a passage is seeded no later than the batches it produced were collected (other rows)",
+    "performed_on": "QC is performed after its batch was collected and before it was administered (batch)",
+    "administered_on": "a dose is given after its batch was collected and its QC performed (batch)",
+    "order": "a batch numbers its processing steps once each (other rows)",
 }
 ORDER_RULE = "Must not be less than "
 SHAPE_COMPLAINTS = (

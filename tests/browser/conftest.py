@@ -65,7 +65,8 @@ def open_page(chromium, live_server):
 
     def _watch(message) -> None:
         if "Content Security Policy" in message.text:
-            blocked.append(message.text)
+            where = message.location or {}
+            blocked.append(f"{message.text} (at {where.get('url')}:{where.get('lineNumber')})")
 
     def _open(username: str, password: str = "demo-password", width: int = 1280):
         context = chromium.new_context(viewport={"width": width, "height": 900})

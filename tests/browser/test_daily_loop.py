@@ -133,7 +133,7 @@ def test_the_daily_loop_of_a_technician_a_pi_and_an_author(demo, open_page, live
     # Four tubes in one go: the shared values once, the positions clicked on the box map.
     fill(tech, first_tube)
     for position in free[:4]:
-        tech.locator(f'#box-map button[data-position="{position}"]').click()
+        tech.locator(f'[data-box-map] button[data-position="{position}"]').click()
     expect(tech.locator("[data-box-count]")).to_have_value("4")
     add_in_place(tech, f"4 aliquots added: {CODE}-A01", added=4)
     click_and_load(tech, "link", "Continue to next step")

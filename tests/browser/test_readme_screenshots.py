@@ -49,7 +49,7 @@ def test_screenshots_of_the_pages_a_technician_and_a_pi_live_in(demo, open_page,
     tech.select_option("#id_location", value=str(box.pk))
     picked = []
     for _ in range(3):
-        free = tech.locator("#box-map button.free[aria-pressed='false']").first
+        free = tech.locator("[data-box-map] button.free[aria-pressed='false']").first
         picked.append(free.get_attribute("data-position"))
         free.click()
     assert tech.input_value("#id_positions") == ", ".join(picked)

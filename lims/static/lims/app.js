@@ -74,7 +74,8 @@
     const select = document.querySelector("[data-box-select]");
     const input = document.querySelector("[data-box-positions]");
     const count = document.querySelector("[data-box-count]");
-    const map = document.getElementById("box-map");
+    // No id: htmx would carry the old map's style (set below) onto the new one as an inline style, which the CSP refuses.
+    const map = document.querySelector("[data-box-map]");
     if (!data || !select || !input || !map || map.dataset.bound) return;
     map.dataset.bound = "1";  // once per map: htmx swaps in a new form (and map) after each save
     const boxes = JSON.parse(data.textContent);
