@@ -99,7 +99,7 @@ def test_the_checklist_panel_explains_its_level_badges(client, demo):
 def test_the_aliquot_form_shows_the_boxes_with_their_taken_positions(client, demo):
     _login(client, "tech")
     page = client.get(f"/batches/{_batch('SB-25-004').pk}/log/aliquots/").content.decode()
-    assert 'id="box-occupancy"' in page and 'data-box-map' in page
+    assert 'id="box-occupancy"' in page and "data-box-map" in page
     assert '"A1": "SB-25-001-A01"' in page
     assert 'data-box-positions="1"' in page and 'data-box-count="1"' in page
 
