@@ -234,11 +234,11 @@ def _harmless_change(model, viewset, row) -> tuple[str, str] | None:
 
 # Routes whose allowed writes are still probed only to validation (the role let the request through: a 400 that
 # does not refuse the lab): their complete bodies need more than a factory row read back (a partner lab, a
-# shipment's aliquots, an instrument file, a second specification or SOP version, a
-# storage location's only free text being its code).
+# shipment's aliquots, an instrument file, a second specification or SOP version; a storage location has no
+# free text to change but its code).
 PROBED_TO_VALIDATION = {
-    "partner-lab", "qc-specification", "qc-result-import", "batch", "shipment", "storage-location",
-    "protocol-version",
+    "partner-lab", "qc-specification", "qc-result-import", "shipment",
+    "storage-location", "protocol-version",
 }  # fmt: skip
 
 
