@@ -17,7 +17,8 @@ import io
 import pytest
 from django.apps import apps
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
@@ -32,6 +33,7 @@ from lims.models import LabOwnedModel
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 
 ROLES = ("technician", "reviewer", "auditor", "lab_admin", "outsider")
 WRITERS = frozenset({"technician", "reviewer", "lab_admin"})
@@ -72,10 +74,14 @@ def cast(lab, technician, reviewer, auditor, lab_admin, outsider):
     }
 
 
-def _row(model, lab):
+def _row(model, lab, performer=None):
     """A draft row of the model in the lab, made by its factory (None when it has none)."""
     factory = _factory(model)
-    return factory(lab=lab) if factory is not None else None
+    if factory is None:
+        return None
+    if performer is not None and any(field.name == "performed_by" for field in model._meta.fields):
+        return factory(lab=lab, performed_by=performer)  # a member of the lab, as a saved record names
+    return factory(lab=lab)
 
 
 def _state(model) -> tuple[int, list[tuple[int, int]]]:
@@ -103,62 +109,216 @@ def _api_routes(model) -> list[tuple[str, type]]:
     ]
 
 
-def _api_outcome(response, role: str, refused_codes=(403, 404)) -> str:
-    if response.status_code in (200, 201, 204):
-        return ALLOWED
-    if response.status_code == 405:
-        return ABSENT
-    if response.status_code in refused_codes:
-        return REFUSED
-    if response.status_code == 400:
-        # Validation was reached: a member's role let the request through, unless the lab itself was refused;
-        # an outsider reaching validation wrote nothing into this lab (only a 2xx would have).
-        return REFUSED if "lab" in response.data or role == "outsider" else ALLOWED
-    return f"HTTP {response.status_code}"
-
-
-# A body complete enough that only the role decides, for a door that checks the role after reading the body.
-CREATE_BODIES = {"lims.Invitation": {"invitee": "new.member@example.org", "role": "technician"}}
-
-
 def _post_format(viewset) -> str:
     media_types = {parser.media_type for parser in viewset.parser_classes}
     return "json" if "application/json" in media_types else "multipart"
 
 
+# What each route offers no way to do (records are retired, not deleted; read-only views; lifecycle records
+# written by their own actions). Checked against the router, so a route that stops (or starts) offering an
+# action fails the test until this table says so.
+API_ABSENT = {
+    "administration": {"delete"},
+    "administration-origin": {"create", "update", "delete"},
+    "aliquot": {"delete"},
+    "cell-line": {"delete"},
+    "differentiation": {"delete"},
+    "donor": {"delete"},
+    "immunophenotype": {"delete"},
+    "impact-notice": {"create", "update", "delete"},
+    "outcome-measure": {"delete"},
+    "partner-lab": {"update", "delete"},
+    "passage": {"delete"},
+    "priming": {"delete"},
+    "processing-step": {"delete"},
+    "qc-result": {"delete"},
+    "qc-specification": {"delete"},
+    "received-aliquot": {"create", "update", "delete"},
+    "qc-result-import": {"update", "delete"},
+    "batch": {"delete"},
+    "batch-trace": {"create", "update", "delete"},
+    "shipment": {"update", "delete"},
+    "storage-location": {"delete"},
+    "study": {"delete"},
+    "invitation": {"update", "delete"},
+    "deviation": {"create", "update", "delete"},
+    "protocol": {"delete"},
+}
+REASON = "Checked by the role matrix"
+
+
+def _api_actions(viewset) -> set[str]:
+    actions = set()
+    if hasattr(viewset, "create"):
+        actions.add("create")
+    if hasattr(viewset, "partial_update"):
+        actions.add("update")
+    if hasattr(viewset, "destroy") and "delete" in viewset.http_method_names:
+        actions.add("delete")
+    return actions
+
+
+def _writable(serializer) -> dict:
+    return {name: field for name, field in serializer.fields.items() if not field.read_only}
+
+
+def _model_field(model, source):
+    try:
+        field = model._meta.get_field(source)
+    except FieldDoesNotExist:  # a serializer field that is not a model field
+        return None
+    return field if getattr(field, "concrete", False) else None
+
+
+def _unique_together(model) -> set[str]:
+    names = set()
+    for constraint in model._meta.constraints:
+        names.update(getattr(constraint, "fields", ()) or ())
+    for group in model._meta.unique_together:
+        names.update(group)
+    return {name for name in names if name != "lab"}
+
+
+CREATE_BODIES = {"lims.Invitation": {"invitee": "new.member@example.org", "role": "technician"}}
+
+
+def _create_body(model, viewset, lab) -> dict:
+    """A complete, valid body for a new row: a factory's row read back through the route's serializer, with
+    its unique codes renamed (the template row is made first, so every linked row exists in the lab)."""
+    if model._meta.label in CREATE_BODIES:
+        return {"lab": lab.pk, **CREATE_BODIES[model._meta.label]}
+    template = _row(model, lab)
+    serializer = viewset.serializer_class(template, context={"request": None})
+    data = serializer.data
+    body = {}
+    for name, field in _writable(serializer).items():
+        value = data.get(name)
+        if value is None:
+            continue
+        model_field = _model_field(model, field.source)
+        if model_field is not None and model_field.is_relation and model_field.related_model is User:
+            continue  # a person of the template's making, not a member of the lab
+        if (model_field is not None and model_field.unique) or name in _unique_together(model):
+            if isinstance(value, int) and not model_field.is_relation:
+                value += 100
+            elif isinstance(value, str) and model_field.blank:
+                continue
+            elif isinstance(value, str):
+                value = f"{value}-NEW"
+        body[name] = value
+    body["lab"] = lab.pk
+    return body
+
+
+def _harmless_change(model, viewset, row) -> tuple[str, str] | None:
+    """An optional text field of the route's serializer and a new value for it (None: the route has none)."""
+    serializer = viewset.serializer_class(row, context={"request": None})
+    candidates = []
+    for name, field in _writable(serializer).items():
+        model_field = _model_field(model, field.source)
+        if model_field is None or model_field.get_internal_type() not in ("TextField", "CharField"):
+            continue
+        if model_field.choices or model_field.unique or not model_field.blank or name in _unique_together(model):
+            continue
+        candidates.append((name not in ("notes", "details", "comment", "comments", "description"), name))
+    if not candidates:  # no optional text: any free text of the record (a name) will do
+        for name, field in _writable(serializer).items():
+            model_field = _model_field(model, field.source)
+            text = model_field is not None and model_field.get_internal_type() in ("TextField", "CharField")
+            if text and not model_field.choices and not model_field.unique and name not in _unique_together(model):
+                candidates.append((True, name))
+    if not candidates:
+        return None
+    return min(candidates)[1], "changed by the role matrix"
+
+
+# Routes whose allowed writes are still probed only to validation (the role let the request through: a 400 that
+# does not refuse the lab): their complete bodies need more than a factory row read back (a partner lab, a
+# shipment's aliquots, an instrument file, a second specification or SOP version; a storage location has no
+# free text to change but its code).
+PROBED_TO_VALIDATION = {
+    "partner-lab", "qc-specification", "qc-result-import", "shipment",
+    "storage-location", "protocol-version",
+}  # fmt: skip
+
+
+def _in_lab(model, lab) -> int:
+    return model._default_manager.filter(lab=lab).count()
+
+
 @pytest.mark.parametrize("model", [m for m in LAB_OWNED if _api_routes(m)], ids=lambda m: m._meta.label)
 def test_the_api_obeys_the_role_table(model, lab, cast):
+    """Allowed: the row is really written (201 and one more row in the lab; 200 and the new value stored; 204
+    and the row gone). Refused: 403 or 404 and nothing written. Absent: exactly what API_ABSENT says."""
     answers = []
     for basename, viewset in _api_routes(model):
-        writes_rows = hasattr(viewset, "partial_update") or hasattr(viewset, "destroy")
-        row = _row(model, lab) if writes_rows else None
+        offered = _api_actions(viewset)
+        absent = {action for action in ("create", "update", "delete") if action not in offered}
+        assert absent == API_ABSENT.get(basename, set()), f"{basename}: the actions the API offers changed"
+        row = None
         for role in ROLES:
             client = APIClient()
             client.force_authenticate(cast[role])
-            before = _state(model)
-            if hasattr(viewset, "create"):
-                body = {"lab": lab.pk, **CREATE_BODIES.get(model._meta.label, {})}
+            allowed = {action: _expected(model, action, role) == ALLOWED for action in offered}
+            shallow = basename in PROBED_TO_VALIDATION
+            if "create" in offered:
+                if shallow:
+                    body = {"lab": lab.pk, **CREATE_BODIES.get(model._meta.label, {})}
+                else:
+                    body = _create_body(model, viewset, lab)
+                before, in_lab = _state(model), _in_lab(model, lab)
                 response = client.post(reverse(f"api:{basename}-list"), body, format=_post_format(viewset))
-                answers.append(("create", role, _api_outcome(response, role), response.status_code))
-                if response.status_code != 201:
+                if allowed["create"] and shallow and response.status_code == 400:
+                    assert "lab" not in response.data and _state(model) == before, (role, response.data)
+                elif allowed["create"]:
+                    assert response.status_code == 201, (role, body, response.status_code, response.data)
+                    assert _in_lab(model, lab) == in_lab + 1 and _state(model)[0] == before[0] + 1
+                    assert model._default_manager.get(pk=response.data["id"]).lab_id == lab.pk
+                else:  # refused by role, or (an outsider) told the lab is not one of theirs
+                    refused = response.status_code in (403, 404) or "lab" in response.data
+                    assert refused or (shallow and role == "outsider"), (role, response.data)
                     assert _state(model) == before, f"{model._meta.label}: a refused create wrote"
-            if row is not None and not model._default_manager.filter(pk=row.pk).exists():
-                row = _row(model, lab)  # the previous role discarded it
-            if hasattr(viewset, "partial_update"):
-                assert row is not None, f"{model._meta.label} is updated through the API: give it a factory"
+                answers.append(
+                    (
+                        "create",
+                        role,
+                        ALLOWED if response.status_code in (201, 400) and allowed["create"] else REFUSED,
+                        "",
+                    )
+                )
+            if row is None or not model._default_manager.filter(pk=row.pk).exists():
+                row = _row(model, lab, performer=cast["technician"])  # the first, or the previous role discarded it
+            if "update" in offered:
+                change = None if shallow else _harmless_change(model, viewset, row)
+                assert shallow or change is not None, f"{model._meta.label}: no optional text field to change"
+                name, value = change or ("reason", REASON)
                 before = _state(model)
                 response = client.patch(
-                    reverse(f"api:{basename}-detail", args=[row.pk]), {"version": row.version}, format="json"
+                    reverse(f"api:{basename}-detail", args=[row.pk]),
+                    {"version": row.version, "reason": REASON, name: value},
+                    format="json",
                 )
-                answers.append(("update", role, _api_outcome(response, role), response.status_code))
-                if response.status_code != 200:
+                if allowed["update"] and shallow:
+                    assert response.status_code == 200, (role, response.status_code, response.data)
+                    assert _state(model) == before, f"{model._meta.label}: an update without a change wrote"
+                elif allowed["update"]:
+                    assert response.status_code == 200, (role, name, response.status_code, response.data)
+                    row.refresh_from_db()
+                    assert getattr(row, _model_field(model, name).attname) == value
+                else:
+                    assert response.status_code in (403, 404), (role, response.status_code, response.data)
                     assert _state(model) == before, f"{model._meta.label}: a refused update wrote"
-            if hasattr(viewset, "destroy") and "delete" in viewset.http_method_names:
-                assert row is not None, f"{model._meta.label} is deleted through the API: give it a factory"
+                answers.append(("update", role, ALLOWED if response.status_code == 200 else REFUSED, ""))
+            if "delete" in offered:
+                before = _state(model)
                 response = client.delete(reverse(f"api:{basename}-detail", args=[row.pk]))
-                answers.append(("delete", role, _api_outcome(response, role), response.status_code))
-                if response.status_code != 204:
-                    assert model._default_manager.filter(pk=row.pk).exists()
+                if allowed["delete"]:
+                    assert response.status_code == 204, (role, response.status_code, getattr(response, "data", None))
+                    assert not model._default_manager.filter(pk=row.pk).exists()
+                else:
+                    assert response.status_code in (403, 404, 405), (role, response.status_code)
+                    assert _state(model) == before, f"{model._meta.label}: a refused delete wrote"
+                answers.append(("delete", role, ALLOWED if response.status_code == 204 else REFUSED, ""))
     assert _check(model, "API", answers) == []
 
 
