@@ -85,6 +85,8 @@ CROSS_RECORD_RULES = {
     "performed_on": "QC is performed after its batch was collected and before it was administered (batch)",
     "administered_on": "a dose is given after its batch was collected and its QC performed (batch)",
     "order": "a batch numbers its processing steps once each (other rows)",
+    "method": "each assay has its own methods (assay)",
+    "justification": "a deviation is approved once it has been justified (the deviation's state)",
 }
 ORDER_RULE = "Must not be less than "
 SHAPE_COMPLAINTS = (
