@@ -8,7 +8,7 @@ import pytest
 from lims.models import Role
 from tests.security.crawling import ROLES, crawl_as
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.takes_minutes(7)]
 CRAWLED_HERE = (Role.TECHNICIAN, Role.REVIEWER)
 
 
