@@ -21,7 +21,10 @@ from lims.web import can_write, get_scoped_or_404, may_create, member_required, 
 def _study(user, pk: int) -> m.Study:
     return get_scoped_or_404(
         m.Study.objects.prefetch_related(
-            Prefetch("administrations", queryset=m.Administration.objects.select_related("batch", "aliquot")),
+            Prefetch(
+                "administrations",
+                queryset=m.Administration.objects.select_related("batch", "aliquot", "received_aliquot"),
+            ),
             "outcome_measures",
         ),
         user,
