@@ -93,9 +93,28 @@ def _value(model, name: str, value, names: dict[type, dict]) -> str:
     return in_words(str(value), model)
 
 
-def _what(entry: AuditEntry) -> str:
+# The fields that name a row that has no name of its own, when it is added ("QC result Endotoxin added").
+NAMING_FIELDS = {
+    "qcresult": ("assay", "analyte"),
+    "processingstep": ("order", "kind"),
+    "administration": ("group",),
+    "aliquotevent": ("kind",),
+    "batchevent": ("kind",),
+    "outcomemeasure": ("test",),
+}
+
+
+def _what(entry: AuditEntry, model=None, names=None) -> str:
     kind = entry.record_type_label[:1].upper() + entry.record_type_label[1:]
     record = entry.record if not entry.record.startswith("#") else ""
+    if not record and model is not None and entry.action == "insert":
+        values = {change.field: change.new for change in entry.changes}
+        parts = []
+        for name in NAMING_FIELDS.get(model._meta.model_name, ()):
+            if values.get(name) not in (None, ""):
+                shown = _value(model, name, values[name], names or {})
+                parts.append(f"#{shown}" if name == "order" else shown)
+        record = " ".join(parts)
     return f"{kind} {record} {ACTIONS.get(entry.action, entry.action)}".replace("  ", " ")
 
 
@@ -117,7 +136,7 @@ def readable_history(entries: list[AuditEntry]) -> list[ReadableEntry]:
             ReadableEntry(
                 at=entry.at,
                 who=entry.user_name or entry.username or "the system",
-                what=_what(entry),
+                what=_what(entry, model, names),
                 reason=entry.reason,
                 changes=changes,
                 raw=entry,

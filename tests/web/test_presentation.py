@@ -207,6 +207,27 @@ def test_the_history_says_what_changed_in_lab_words_with_units_who_and_why(clien
         assert raw not in readable
 
 
+def test_an_added_row_is_named_and_its_values_are_folded(client, demo):
+    _login(client, "pi")
+    batch = _batch("SB-25-002")
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    history = page[page.index('id="history"') :]
+    assert "QC result Endotoxin added" in history and "Processing step #1 Centrifugation added" in history
+    assert re.search(r'<details class="values"><summary>\d+ values recorded</summary>', history)
+
+
+def test_the_batch_page_shows_the_latest_40_changes_and_points_to_the_full_trail(client, demo):
+    technician = _login(client, "tech")
+    batch = _batch("SB-25-004")
+    for n in range(45):
+        batch = record_update(instance=batch, actor=technician, data={"conditioning_medium_details": f"Re-read {n}"}, version=batch.version)
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    history = page[page.index('id="history"') :]
+    assert len(re.findall(r'<td class="nowrap">', history)) == 40
+    assert "Re-read 44" in history and "Re-read 3<" not in history
+    assert f'<a href="/batches/{batch.pk}/audit/">the full audit trail</a> has every one' in history
+
+
 # --- 5. Release blockers before the password -------------------------------------------------------------
 
 
