@@ -220,7 +220,8 @@ def test_the_batch_page_shows_the_latest_40_changes_and_points_to_the_full_trail
     technician = _login(client, "tech")
     batch = _batch("SB-25-004")
     for n in range(45):
-        batch = record_update(instance=batch, actor=technician, data={"conditioning_medium_details": f"Re-read {n}"}, version=batch.version)
+        data = {"conditioning_medium_details": f"Re-read {n}"}
+        batch = record_update(instance=batch, actor=technician, data=data, version=batch.version)
     page = client.get(f"/batches/{batch.pk}/").content.decode()
     history = page[page.index('id="history"') :]
     assert len(re.findall(r'<td class="nowrap">', history)) == 40
