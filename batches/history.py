@@ -74,7 +74,10 @@ def _value(model, name: str, value, names: dict[type, dict]) -> str:
     model_field = _field(model, name)
     if isinstance(model_field, models.ForeignKey):
         row = names.get(model_field.related_model, {}).get(value)
-        return str(row) if row is not None else "a record no longer shown"
+        if row is None:
+            return "a record no longer shown"
+        full_name = getattr(row, "get_full_name", None)  # a person by their name, as the "Who" column
+        return (full_name() if full_name else "") or str(row)
     if model_field is not None and model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(value, bool):

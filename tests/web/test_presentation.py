@@ -214,6 +214,8 @@ def test_an_added_row_is_named_and_its_values_are_folded(client, demo):
     history = page[page.index('id="history"') :]
     assert "QC result Endotoxin added" in history and "Processing step #1 Centrifugation added" in history
     assert re.search(r'<details class="values"><summary>\d+ values recorded</summary>', history)
+    approved = re.search(r"Approved by: <span class=\"old\">—</span> → <span class=\"new\">([^<]+)</span>", history)
+    assert approved and approved.group(1) == "Priya Iyer"  # a person by name, not by login
 
 
 def test_the_batch_page_shows_the_latest_40_changes_and_points_to_the_full_trail(client, demo):
