@@ -22,10 +22,18 @@ from lims.selectors.audit_trail import (
 from lims.web import member_required, user_lab_ids
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    """A member by their name, with the login beside it ("Priya Iyer (pi)")."""
+
+    def label_from_instance(self, obj):
+        name = obj.get_full_name()
+        return f"{name} ({obj.username})" if name else obj.username
+
+
 class AuditFilterForm(forms.Form):
     """Who, what kind of record, and when; every filter may be left empty."""
 
-    user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False, label="Who")
+    user = PersonChoiceField(queryset=get_user_model().objects.none(), required=False, label="Who")
     model = forms.ChoiceField(required=False, label="Kind of record")
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="From")
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}), label="To")
@@ -34,7 +42,10 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args, lab_ids, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = (
-            get_user_model().objects.filter(memberships__lab_id__in=lab_ids).distinct().order_by("username")
+            get_user_model()
+            .objects.filter(memberships__lab_id__in=lab_ids)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
         )
         labels = {label: model.pgh_tracked_model._meta.verbose_name for label, model in tracked_models().items()}
         self.fields["model"].choices = [

@@ -44,6 +44,8 @@ def test_an_auditor_reads_the_labs_trail_filtered_by_person(client, auditor, tec
     response = client.get(reverse("audit-trail"), {"user": technician.pk})
     assert response.status_code == 200
     assert "SB-AUDIT" in response.content.decode()
+    person = f'<option value="{technician.pk}" selected>{technician.get_full_name()} ({technician.username})</option>'
+    assert technician.get_full_name() and person in response.content.decode()
     rows = _csv_rows(client.get(reverse("audit-trail"), {"user": technician.pk, "format": "csv"}))
     assert rows and {row["user"] for row in rows} == {technician.username}
 
