@@ -27,23 +27,26 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from batches import forms
 from batches.imports.services import import_start
 from batches.imports.sheets import SHEETS
 from batches.imports.workbooks import template_csv
-from batches.models import PartnerLab, SecretomeBatch, Study
+from batches.models import ImportRun, ImportStatus, PartnerLab, SecretomeBatch, Study
 from batches.views.batches import ROW_FORMS, ROW_MODELS, STEP_FORMS
 from batches.views.records import KINDS
 from lims.api.urls import router
 from lims.models import LabOwnedModel, Membership
 from tests import factories as f
+from tests.imports.support import filled_csv, lineage_row
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -650,48 +653,120 @@ def _empty_sheet(kind: str) -> bytes:
 ROLE_REFUSAL = "needs one of these roles"
 
 
-@pytest.mark.parametrize("model", [m for m in LAB_OWNED if _import_kinds(m)], ids=lambda m: m._meta.label)
-def test_imports_obey_the_role_table(model, lab, cast):
-    answers = []
-    for kind in _import_kinds(model):
-        for role in ROLES:
-            before = _state(model)
-            try:
-                import_start(
-                    lab=lab,
-                    actor=cast[role],
-                    kind=kind,
-                    filename=f"{kind}.csv",
-                    content=_empty_sheet(kind),
-                    run_here=True,
-                )
-                outcome = ALLOWED
-            except ValidationError:
-                outcome = ALLOWED  # the role let it through to the file's checks
-            except PermissionDenied:
-                outcome = REFUSED
-            # An import creates and updates (matched by code); it never deletes.
-            answers += [("create", role, outcome, kind), ("update", role, outcome, kind)]
-            assert _state(model) == before
-    assert _check(model, "import", answers) == []
+def _cell(value) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
+def _sheet_row(section, template) -> dict[str, str]:
+    """The template row as a lab would type it under the section's headings (linked records by their codes)."""
+    row = {}
+    for column in section.columns:
+        if column.field:
+            value = getattr(template, column.field)
+        else:
+            link = next((link for link in section.links if link.columns == (column.key,)), None)
+            value = getattr(getattr(template, link.field), "code", None) if link else None
+        if value is not None and value != "" and not isinstance(value, models.Model | list | dict):
+            row[column.heading] = _cell(value)
+    return row
+
+
+def _writing_sheet(model, lab, n: int) -> tuple[str, dict[str, str]]:
+    """A sheet kind and one row of it that writes a new row of `model` into the lab (`n` keeps codes apart).
+
+    The model's own sheet when its links are each named by one code: filled in from a factory row that is not
+    saved (its linked rows are). Else the lineage sheet: a lineage row of its own (donor, cell line, priming,
+    batch, steps, aliquots)."""
+    own = [kind for kind in _import_kinds(model) if len(SHEETS[kind]().sections) == 1]
+    section = SHEETS[own[0]]().sections[0] if own else None
+    if section is None or any(len(link.columns) != 1 for link in section.links if link.required):
+        row = lineage_row(20 * n + 1)
+        row["Priming name"] = f"IFN-γ 25 ng/mL 48 h, series {n}"
+        return "lineage", row
+    linked = {}
+    for link in section.links:
+        if link.required:
+            linked[link.field] = _row(model._meta.get_field(link.field).related_model, lab)
+    return own[0], _sheet_row(section, _factory(model).build(lab=lab, **linked))
+
+
+def _changed_cell(kind: str, model, role: str) -> tuple[str, str, str]:
+    """(heading, field, new value): a free text of the model's section in the sheet, the role's own."""
+    section = next(section for section in SHEETS[kind]().sections if section.model is model)
+    by_field = {column.field: column for column in section.columns if column.field and column.field not in section.key}
+    name, value = _text_change(model, {name: _model_field(model, name) for name in by_field}, role)
+    return by_field[name].heading, name, value
+
+
+def _import_file(model, kind: str, row: dict[str, str]) -> bytes:
+    return filled_csv(kind, [row])
+
+
+def _import_as(door: str, lab, user, kind: str, content: bytes, tmp_path) -> str:
+    """Import the file for real through the door (the service, or the command); ALLOWED or REFUSED (by role)."""
+    if door == "import":
+        try:
+            run = import_start(
+                lab=lab, actor=user, kind=kind, filename=f"{kind}.csv", content=content, dry_run=False, run_here=True
+            )
+        except PermissionDenied:
+            return REFUSED
+        assert run.status == ImportStatus.COMMITTED, run.errors
+        return ALLOWED
+    path = tmp_path / f"{kind}.csv"
+    path.write_bytes(content)
+    try:
+        call_command(
+            "import_records", str(path), kind=kind, lab=lab.slug, actor=user.username, commit=True,
+            stdout=io.StringIO(), stderr=(errors := io.StringIO()),
+        )  # fmt: skip
+    except CommandError as error:
+        assert ROLE_REFUSAL in str(error), (str(error), errors.getvalue())
+        return REFUSED
+    return ALLOWED
+
+
+@pytest.mark.parametrize("door", ["import", "command"])
 @pytest.mark.parametrize("model", [m for m in LAB_OWNED if _import_kinds(m)], ids=lambda m: m._meta.label)
-def test_commands_obey_the_role_table(model, lab, cast, tmp_path):
+def test_imports_and_commands_obey_the_role_table(model, door, lab, cast, tmp_path):
+    """An allowed role's sheet really writes: a new row of the model in the lab, then the same row imported
+    again with a changed text changes it (matched by its codes). A refused role's import is refused before
+    the file is read: nothing is written, not even an import run. An import never deletes."""
     answers = []
-    for kind in _import_kinds(model)[:1]:
-        path = tmp_path / f"{kind}.csv"
-        path.write_bytes(_empty_sheet(kind))
-        for role in ROLES:
-            before = _state(model)
-            try:
-                call_command(
-                    "import_records", str(path), kind=kind, lab=lab.slug, actor=cast[role].username, commit=True,
-                    stdout=io.StringIO(), stderr=io.StringIO(),
-                )  # fmt: skip
-                outcome = ALLOWED
-            except CommandError as error:
-                outcome = REFUSED if ROLE_REFUSAL in str(error) else ALLOWED  # refused by role, or by the file
-            answers += [("create", role, outcome, kind), ("update", role, outcome, kind)]
-            assert _state(model) == before
-    assert _check(model, "command", answers) == []
+    for n, role in enumerate(ROLES):
+        user = cast[role]
+        kind, row = _writing_sheet(model, lab, n)
+        before, runs = _state(model), ImportRun.objects.count()
+        outcome = _import_as(door, lab, user, kind, _import_file(model, kind, row), tmp_path)
+        new = _new_rows(model, before)
+        if outcome == REFUSED:
+            assert _state(model) == before and ImportRun.objects.count() == runs, f"a refused {door} wrote as {role}"
+            answers += [("create", role, REFUSED, kind), ("update", role, REFUSED, kind)]
+            continue
+        assert new.exists() and set(new.values_list("lab_id", flat=True)) == {lab.pk}, (door, role, kind)
+        heading, name, value = _changed_cell(kind, model, role)
+        assert _import_as(door, lab, user, kind, _import_file(model, kind, {**row, heading: value}), tmp_path)
+        changed = _new_rows(model, before)
+        assert changed.count() == new.count(), f"{door} {kind}: the second import made new rows, not changes"
+        assert changed.filter(**{name: value}).exists(), (door, role, kind, name)
+        answers += [("create", role, ALLOWED, kind), ("update", role, ALLOWED, kind)]
+    assert _check(model, door, answers) == []
+
+
+@pytest.mark.parametrize("kind", list(SHEETS))
+def test_every_sheet_is_refused_to_a_role_that_may_not_write(kind, lab, cast):
+    """Whatever the sheet, the auditor (and a member of another lab) is refused before the file is read."""
+    for role in ROLES:
+        if role in WRITERS and role != "outsider":
+            continue
+        with pytest.raises(PermissionDenied, match=ROLE_REFUSAL):
+            import_start(
+                lab=lab, actor=cast[role], kind=kind, filename=f"{kind}.csv", content=_empty_sheet(kind), run_here=True
+            )
+    assert not ImportRun.objects.exists()
