@@ -20,6 +20,7 @@ import io
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import models
+from django.forms import ModelForm
 from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
@@ -47,6 +49,8 @@ from batches.views.batches import ROW_FORMS, ROW_MODELS, STEP_FORMS
 from batches.views.records import KINDS
 from lims.api.urls import router
 from lims.models import LabOwnedModel, Membership
+from protocols.forms import DraftForm, ProtocolForm
+from protocols.models import Protocol, ProtocolVersion
 from tests import factories as f
 from tests.imports.support import filled_csv, lineage_row
 
@@ -381,6 +385,7 @@ class WebDoor:
     url: Callable
     target: Callable = lambda lab: None
     form_kwargs: Callable = lambda target: {}
+    extra: dict = dataclass_field(default_factory=dict)  # what the page posts besides the form (a formset's count)
 
 
 def _made(model):
@@ -510,7 +515,32 @@ def _web_doors() -> list[WebDoor]:
                 form_kwargs=_given_the_study(form),
             )
         )
-    return doors
+    return doors + _protocol_doors()
+
+
+def _protocol_doors() -> list[WebDoor]:
+    """The SOP pages: a new SOP (with its first draft), a new draft after the effective version, a draft's text."""
+    no_parameters = {"parameters-TOTAL_FORMS": "0", "parameters-INITIAL_FORMS": "0"}
+    return [
+        WebDoor("protocols/new", Protocol, "create", ProtocolForm, url=lambda _: reverse("protocols:protocol-new")),
+        WebDoor(
+            "protocols/<pk>/draft",
+            ProtocolVersion,
+            "create",
+            None,
+            target=lambda lab: f.ProtocolVersionFactory(lab=lab, effective=True).protocol,
+            url=lambda protocol: reverse("protocols:protocol-draft", args=[protocol.pk]),
+        ),
+        WebDoor(
+            "protocols/versions/<pk>",
+            ProtocolVersion,
+            "update",
+            DraftForm,
+            target=_made(ProtocolVersion),
+            url=lambda version: reverse("protocols:protocol-version", args=[version.pk]),
+            extra=no_parameters,
+        ),
+    ]
 
 
 WEB_DOORS = _web_doors()
@@ -533,12 +563,19 @@ def _form_post(form, values: dict) -> dict:
     return data
 
 
-def _form_values(form) -> dict:
-    return {name: form[name].value() for name in form.fields}
+def _filled(door, instance, member, target) -> tuple[object, dict]:
+    """The door's form showing `instance` (as `member` sees it), and the values it shows."""
+    if door.form is None:  # a button: nothing to fill in
+        return None, {}
+    if issubclass(door.form, ModelForm):
+        form = door.form(instance=instance, user=member, **door.form_kwargs(target))
+        return form, {name: form[name].value() for name in form.fields}
+    form = door.form()
+    return form, {name: getattr(instance, name) for name in form.fields if hasattr(instance, name)}
 
 
 def _form_fields(model, form) -> dict:
-    return {name: _model_field(model, name) for name in form.fields}
+    return {name: _model_field(model, name) for name in (form.fields if form is not None else ())}
 
 
 def _form_errors(response) -> object:
@@ -575,10 +612,10 @@ def test_the_web_pages_obey_the_role_table(model, lab, cast, client):
             if door.action == "create":
                 target = door.target(lab)  # a new parent each time: some child rows are one of a kind per parent
                 template = _row(model, lab, performer=member, **TEMPLATE_KWARGS.get(model._meta.label, {}))
-                form = door.form(instance=template, user=member, **door.form_kwargs(target))
-                values = _template_values(model, _form_values(form), _form_fields(model, form))
+                form, shown = _filled(door, template, member, target)
+                values = _template_values(model, shown, _form_fields(model, form))
                 before = _state(model)
-                response = client.post(door.url(target), _form_post(form, values))
+                response = client.post(door.url(target), {**_form_post(form, values), **door.extra})
                 new = _new_rows(model, before)
                 wrote = new.filter(lab=lab).exists()
                 if _expected(model, "create", role) == ALLOWED:
@@ -587,9 +624,9 @@ def test_the_web_pages_obey_the_role_table(model, lab, cast, client):
                 answers.append(("create", role, _answered(role, response, wrote, "create"), door.name))
                 continue
             target.refresh_from_db()
-            form = door.form(instance=target, user=member, **door.form_kwargs(target))
+            form, shown = _filled(door, target, member, target)
             name, value = _text_change(model, _form_fields(model, form), role)
-            post = {**_form_post(form, {**_form_values(form), name: value}), "_version": target.version}
+            post = {**_form_post(form, {**shown, name: value}), "_version": target.version, **door.extra}
             before = _state(model)
             response = client.post(door.url(target), post)
             target.refresh_from_db()
