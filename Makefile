@@ -61,8 +61,8 @@ browser:
 	fi
 
 # The whole suite in two processes (pytest-xdist; each has its own test database, test_<name>_gw0/1; a file's
-# tests stay together). PYTEST_ARGS replaces that: `make test PYTEST_ARGS="tests/web -x"`.
-PYTEST_ARGS ?= -n 2 --dist loadfile --durations=25
+# tests stay together; the files marked takes_minutes are handed out first). PYTEST_ARGS replaces that: `make test PYTEST_ARGS="tests/web -x"`.
+PYTEST_ARGS ?= -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 test: install browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 

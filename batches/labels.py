@@ -339,3 +339,13 @@ def mid_sentence(label: str) -> str:
 def _sentence_case(name: str) -> str:
     words = name.replace("_", " ").strip()
     return words[:1].upper() + words[1:]
+
+
+def describe_field(model, source: str, field) -> None:
+    """Gives an API serializer field the label and help text the forms and pages use (registered with
+    lims.vocabulary, so the API schema speaks as the pages do)."""
+    if "." in source or (source not in FIELDS and (model._meta.model_name, source) not in MODEL_FIELDS):
+        return
+    field.label = field_label(model, source)
+    if not field.help_text:
+        field.help_text = help_text(model, source)

@@ -6,6 +6,7 @@ members; superusers see everything. Nothing here can be added, changed or delete
 """
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -122,9 +123,9 @@ class AuditTrailForm(AuditFilterForm):
         data = super().clean()
         code = data.get("batch")
         if code and data.get("lab"):
-            from batches.models import SecretomeBatch
+            batches = apps.get_model("batches", "SecretomeBatch")  # by name: lims imports no app
 
-            data["batch_obj"] = SecretomeBatch.objects.filter(lab=data["lab"], code=code).first()
+            data["batch_obj"] = batches.objects.filter(lab=data["lab"], code=code).first()
             if data["batch_obj"] is None:
                 self.add_error("batch", f"No batch {code} in {data['lab']}.")
         return data

@@ -3,7 +3,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from batches.views.dashboard import dashboard
 from lims.audit_views import lab_audit_trail
 from lims.invitation_views import invitation_answer, invitation_list
 
@@ -12,7 +11,7 @@ admin.site.site_title = "Secretome LIMS"
 admin.site.index_title = "Records"
 
 urlpatterns = [
-    path("", dashboard, name="dashboard"),
+    path("", include("batches.dashboard_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invitations/", invitation_list, name="invitations"),

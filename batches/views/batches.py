@@ -29,7 +29,7 @@ from batches.services.records import (
     processing_step_update,
     record_update,
 )
-from batches.views.forms import posted_version, save_through_service, validate_only, validation_response
+from batches.views.forms import edit_page, posted_version, save_through_service, validate_only, validation_response
 from batches.views.review import release_refused_summary, signed_reject, signed_release
 from lims.models import Lab
 from lims.selectors.audit_trail import AuditTrailFilters, audit_trail_for_batch
@@ -419,39 +419,30 @@ def batch_row(request, step: str, row: int):
     form = ROW_FORMS[step](request.POST or None, instance=obj, user=request.user)
     if writable and (batch.status == BatchStatus.SUBMITTED or correcting):
         _ask_reason(form, label="Reason for the correction" if correcting else "Reason for the change")
-    if request.method == "POST":
-        require_write(request.user, batch.lab_id)
-        if not writable:
-            messages.error(request, locked_note)
-            return redirect("batches:batch-row", step, obj.pk)
-        if request.POST.get("_validate"):
-            validate_only(form)
-            return validation_response(form)
-        version = posted_version(request)
-        saved = save_through_service(
-            form, lambda data: _write_row(request.user, step, obj, data, version=version, correcting=correcting)
-        )
-        if saved is not None:
-            name = ROW_NAMES[step]
-            if correcting:
-                messages.success(request, f"QC result {saved} recorded as a correction; it waits for review.")
-            else:
-                messages.success(request, f"{name.capitalize()} {saved} saved.")
-            return redirect("batches:batch-step", batch.pk, step)
-    if not writable:
-        for field in form.fields.values():
-            field.disabled = True
-    return render(
+
+    def write(data, version):
+        return _write_row(request.user, step, obj, data, version=version, correcting=correcting)
+
+    def saved(row):
+        if correcting:
+            message = f"QC result {row} recorded as a correction; it waits for review."
+        else:
+            message = f"{ROW_NAMES[step].capitalize()} {row} saved."
+        return message, reverse("batches:batch-step", args=[batch.pk, step])
+
+    return edit_page(
         request,
-        "batches/record_form.html",
-        {
-            "form": form,
+        form,
+        instance=obj,
+        write=write,
+        saved=saved,
+        writable=writable,
+        locked_note=locked_note,
+        context={
             "batch": batch,
             "heading": f"{batch.code}: {ROW_NAMES[step]} {obj}",
             "steps": FLOW_STEPS,
             "current_step": step,
-            "version": obj.version,
-            "writable": writable,
             "read_only_note": locked_note,
             "note": _row_note(batch, correcting) if writable else "",
             "submit_label": "Save as a correction" if correcting else "Save",

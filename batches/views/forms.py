@@ -2,12 +2,15 @@
 
 from collections.abc import Callable
 
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 
 from batches.labels import field_label
 from batches.services.records import Conflict, validate_record
+from lims.web import can_write, require_write
 
 
 def attach_errors(form, error: ValidationError) -> None:
@@ -15,9 +18,9 @@ def attach_errors(form, error: ValidationError) -> None:
         for message in error.messages:
             form.add_error(None, message)
         return
-    for name, messages in error.message_dict.items():
+    for name, field_messages in error.message_dict.items():
         target = name if name in form.fields else None
-        for message in messages:
+        for message in field_messages:
             if target is None and name != "__all__":
                 message = f"{field_label(getattr(getattr(form, '_meta', None), 'model', None), name)}: {message}"
             form.add_error(target, message)
@@ -60,3 +63,39 @@ def posted_version(request) -> int:
         return int(request.POST.get("_version", ""))
     except ValueError:
         return -1
+
+
+def edit_page(
+    request,
+    form,
+    *,
+    instance: models.Model,
+    write: Callable[[dict, int], models.Model],
+    saved: Callable[[models.Model], tuple[str, str]],
+    context: dict,
+    writable: bool | None = None,
+    locked_note: str = "",
+) -> HttpResponse:
+    """The page of one existing row: on POST, inline validation or a save through `write(data, version)`, then
+    `saved(row)` gives the message and the address to go to; otherwise the form, read-only where the user may not
+    write (`writable` defaults to the user's role in the row's lab; a lock says why in `locked_note`)."""
+    writable = can_write(request.user, instance.lab_id) if writable is None else writable
+    if request.method == "POST":
+        require_write(request.user, instance.lab_id)
+        if not writable:
+            messages.error(request, locked_note)
+            return redirect(request.path)
+        if request.POST.get("_validate"):
+            validate_only(form)
+            return validation_response(form)
+        version = posted_version(request)
+        row = save_through_service(form, lambda data: write(data, version))
+        if row is not None:
+            message, address = saved(row)
+            messages.success(request, message)
+            return redirect(address)
+    if not writable:
+        for field in form.fields.values():
+            field.disabled = True
+    context = {"form": form, "version": instance.version, "writable": writable, **context}
+    return render(request, "batches/record_form.html", context)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from batches import forms as f
 from batches import models as m
 from batches.services.records import priming_create, priming_update, record_create, record_update
-from batches.views.forms import posted_version, save_through_service, validate_only, validation_response
+from batches.views.forms import edit_page, posted_version, save_through_service, validate_only, validation_response
 from lims.web import can_write, default_lab, get_scoped_or_404, may_create, member_required, require_write, scoped
 
 
@@ -276,31 +276,15 @@ def record_child_edit(request, kind: str, pk: int, child: str, child_pk: int):
         raise Http404("No such row.")
     title, model, child_form, parent_field = matches[0]
     row = get_scoped_or_404(model.objects.all(), request.user, pk=child_pk, **{parent_field: parent})
-    writable = can_write(request.user, parent.lab_id)
     form = child_form(request.POST or None, instance=row, user=request.user)
-    if request.method == "POST":
-        require_write(request.user, parent.lab_id)
-        if request.POST.get("_validate"):
-            validate_only(form)
-            return validation_response(form)
-        version = posted_version(request)
-        saved = save_through_service(
-            form, lambda data: record_update(instance=row, actor=request.user, data=data, version=version)
-        )
-        if saved is not None:
-            messages.success(request, f"{title}: {saved} saved.")
-            return redirect("batches:record-edit", kind, pk)
-    if not writable:
-        for field in form.fields.values():
-            field.disabled = True
-    return render(
+    return edit_page(
         request,
-        "batches/record_form.html",
-        {
-            "form": form,
+        form,
+        instance=row,
+        write=lambda data, version: record_update(instance=row, actor=request.user, data=data, version=version),
+        saved=lambda saved: (f"{title}: {saved} saved.", reverse("batches:record-edit", args=[kind, pk])),
+        context={
             "heading": f"{spec.singular.capitalize()} {parent}: {title.lower()} {row}",
-            "version": row.version,
-            "writable": writable,
             "cancel_url": reverse("batches:record-edit", args=[kind, pk]),
         },
     )

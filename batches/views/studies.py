@@ -14,14 +14,17 @@ from batches import forms as f
 from batches import models as m
 from batches.selectors import checklist_current_evaluations
 from batches.services.records import administration_create, record_create, record_update
-from batches.views.forms import posted_version, save_through_service, validate_only, validation_response
+from batches.views.forms import edit_page, posted_version, save_through_service, validate_only, validation_response
 from lims.web import can_write, get_scoped_or_404, may_create, member_required, require_write, scoped, writable_labs
 
 
 def _study(user, pk: int) -> m.Study:
     return get_scoped_or_404(
         m.Study.objects.prefetch_related(
-            Prefetch("administrations", queryset=m.Administration.objects.select_related("batch", "aliquot")),
+            Prefetch(
+                "administrations",
+                queryset=m.Administration.objects.select_related("batch", "aliquot", "received_aliquot"),
+            ),
             "outcome_measures",
         ),
         user,
@@ -116,33 +119,14 @@ def study_create(request):
 @member_required
 def study_edit(request, pk: int):
     study = _study(request.user, pk)
-    writable = can_write(request.user, study.lab_id)
     form = f.StudyForm(request.POST or None, instance=study, user=request.user)
-    if request.method == "POST":
-        require_write(request.user, study.lab_id)
-        if request.POST.get("_validate"):
-            validate_only(form)
-            return validation_response(form)
-        version = posted_version(request)
-        saved = save_through_service(
-            form, lambda data: record_update(instance=study, actor=request.user, data=data, version=version)
-        )
-        if saved is not None:
-            messages.success(request, "Study design saved.")
-            return redirect("batches:study-detail", study.pk)
-    if not writable:
-        for field in form.fields.values():
-            field.disabled = True
-    return render(
+    return edit_page(
         request,
-        "batches/record_form.html",
-        {
-            "form": form,
-            "heading": f"Study design: {study}",
-            "cancel_url": reverse("batches:study-detail", args=[study.pk]),
-            "version": study.version,
-            "writable": writable,
-        },
+        form,
+        instance=study,
+        write=lambda data, version: record_update(instance=study, actor=request.user, data=data, version=version),
+        saved=lambda saved: ("Study design saved.", reverse("batches:study-detail", args=[study.pk])),
+        context={"heading": f"Study design: {study}", "cancel_url": reverse("batches:study-detail", args=[study.pk])},
     )
 
 

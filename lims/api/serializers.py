@@ -8,6 +8,7 @@ from django.db import models
 from rest_framework import serializers
 from rest_framework.relations import PKOnlyObject
 
+from lims import vocabulary
 from lims.api.bounds import apply_bounds, model_field_bounds, model_field_pattern
 from lims.api.filters import ISO_DATE
 from lims.api.scoping import member_lab_ids
@@ -152,17 +153,6 @@ def _apply_plausible_text(model, source: str, field) -> None:
         )
 
 
-def _say_it_in_lab_words(model, source: str, field) -> None:
-    """The schema's title and help for a field come from the labels the forms and pages use (batches.labels)."""
-    from batches.labels import FIELDS, MODEL_FIELDS, field_label, help_text
-
-    if "." in source or (source not in FIELDS and (model._meta.model_name, source) not in MODEL_FIELDS):
-        return
-    field.label = field_label(model, source)
-    if not field.help_text:
-        field.help_text = help_text(model, source)
-
-
 class StrictModelSerializer(JsonTypesMixin, serializers.ModelSerializer):
     """A ModelSerializer with JSON types as stated, and the numeric range (and the text pattern) of each model
     field from the rules the database enforces (lims.api.bounds)."""
@@ -172,7 +162,7 @@ class StrictModelSerializer(JsonTypesMixin, serializers.ModelSerializer):
         model = self.Meta.model
         for name, field in fields.items():
             source = field.source or name  # fields are bound (source filled in) only after get_fields
-            _say_it_in_lab_words(model, source, field)
+            vocabulary.describe(model, source, field)  # the label and help the pages use
             if field.read_only or "." in source:
                 continue
             if isinstance(field, NUMBER_FIELDS):

@@ -34,7 +34,7 @@ from protocols.models import Deviation, ProtocolVersion
 from tests import factories as f
 from tests.batches.checklist.builders import complete_batch
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.takes_minutes(3)]
 
 # A schema states each field's type, range and presence; it cannot state a rule that joins two fields, another
 # row or the record's state. A schema-valid request may break such a rule, and then the API answers 400 naming

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from batches.models import Aliquot, QCResult, SecretomeBatch, StorageLocation
 from protocols.models import Deviation, ProtocolVersion
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.takes_minutes(2)]
 
 MAX_PAGE_LOADS = 25
 CODE = "SB-UI-EV1"

@@ -6,7 +6,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from batches.models import SecretomeBatch, StorageLocation, Study
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.takes_minutes(1)]
 
 PHONE = {"width": 390, "height": 844}
 

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from batches.models import QCResult, SecretomeBatch
 from tests import factories as f
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.takes_minutes(1)]
 
 
 def fill(page, values: dict) -> None:

@@ -14,6 +14,8 @@ from django.core.management import call_command
 
 from batches import models as m
 
+pytestmark = pytest.mark.takes_minutes(1)
+
 ROOT = Path(__file__).resolve().parents[2]
 STATIC_REFERENCE = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 HASHED = re.compile(r"\.[0-9a-f]{12}\.[a-z0-9]+$")

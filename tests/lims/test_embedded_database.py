@@ -17,6 +17,8 @@ from pathlib import Path
 import psutil
 import pytest
 
+pytestmark = pytest.mark.takes_minutes(5)
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'lims.settings'); django.setup();"

@@ -1,5 +1,7 @@
 """The shipment pages: pack, sign, receive, read the snapshot, see the impact; another lab's pages are 404."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -129,3 +131,22 @@ def test_the_receiving_labs_dashboard_shows_a_notice_until_it_is_acknowledged(
 
     receiver.post(f"/shipments/notices/{notice.pk}/acknowledge/")
     assert b"shipment-notices" not in receiver.get("/").content
+
+
+def test_the_receiving_labs_study_links_a_received_batch_to_its_snapshot_not_to_the_producers_page(
+    partners, lab, technician, reviewer, receiving_lab, receiver_tech, shipped_aliquots
+):
+    from tests.shipments.conftest import use_in_study
+
+    ship_and_receive(lab, technician, reviewer, receiving_lab, receiver_tech, shipped_aliquots[:2])
+    study = use_in_study(receiving_lab, receiver_tech)
+    receiver = client_for(receiver_tech)
+    page = receiver.get(f"/studies/{study.pk}/")
+    assert page.status_code == 200
+    batch = shipped_aliquots[0].batch
+    assert f"/batches/{batch.pk}/".encode() not in page.content  # the producer's page is not the receiver's
+    links = re.findall(r'href="(/shipments/snapshots/\d+/)"', page.content.decode())
+    assert len(links) == 2 and b"received aliquot SB-SHIP-1-A1" in page.content
+    for link in set(links):
+        snapshot = receiver.get(link)
+        assert snapshot.status_code == 200 and batch.code.encode() in snapshot.content

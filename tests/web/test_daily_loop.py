@@ -75,11 +75,8 @@ def test_one_lab_means_no_lab_picker(client, demo):
     assert 'name="lab"' not in client.get("/batches/new/").content.decode()
 
 
-# --- 2. The pre-submit check ------------------------------------------------------------------------------
-
-
-def test_the_pre_submit_check_lists_what_is_missing_and_what_is_open_then_submits_on_confirmation(client, demo):
-    batch = demo
+def _off_sop_spin(batch, **more):
+    """A second spin logged by the technician under SOP-PRC-003, outside its parameters: it opens a deviation."""
     processing_step_create(
         lab=batch.lab,
         actor=_user("tech"),
@@ -89,10 +86,18 @@ def test_the_pre_submit_check_lists_what_is_missing_and_what_is_open_then_submit
             "kind": "ultracentrifugation",
             "g_force": 100_000,
             "duration_min": 70,
-            "temperature_c": 4,
             "protocol_version": ProtocolVersion.objects.get(protocol__code="SOP-PRC-003", status="effective"),
+            **more,
         },
     )
+
+
+# --- 2. The pre-submit check ------------------------------------------------------------------------------
+
+
+def test_the_pre_submit_check_lists_what_is_missing_and_what_is_open_then_submits_on_confirmation(client, demo):
+    batch = demo
+    _off_sop_spin(batch, temperature_c=4)
     _as(client, "tech")
     detail = client.get(f"/batches/{batch.pk}/").content.decode()
     assert f'href="/batches/{batch.pk}/submit/"' in detail
@@ -275,18 +280,7 @@ def test_a_deviation_shows_on_the_batch_page_as_it_opens_and_is_justified_then_a
 
 def test_a_reviewer_who_justified_is_not_offered_the_approval(client, demo):
     batch = demo
-    processing_step_create(
-        lab=batch.lab,
-        actor=_user("tech"),
-        data={
-            "batch": batch,
-            "order": 2,
-            "kind": "ultracentrifugation",
-            "g_force": 100_000,
-            "duration_min": 70,
-            "protocol_version": ProtocolVersion.objects.get(protocol__code="SOP-PRC-003", status="effective"),
-        },
-    )
+    _off_sop_spin(batch)
     deviation = Deviation.objects.get(batch=batch, status="open")
     _as(client, "pi")
     client.post(f"/deviations/{deviation.pk}/justify/", {"justification": "Rotor limit."})

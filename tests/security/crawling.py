@@ -1,5 +1,7 @@
-"""Every page is scoped: each role of a second lab requests every URL the URL conf can produce with the
-first lab's ids in every path parameter, and no answer shows the first lab's data.
+"""The crawl behind "every page is scoped": each role of a second lab requests every URL the URL conf can produce
+with the first lab's ids in every path parameter, and no answer shows the first lab's data.
+
+The roles are crawled by two test files (test_crawler_*.py), so that two test processes share the work.
 
 The URL list comes from walking `get_resolver()`, so a route added later is crawled without editing this
 test: app pages, the API, the admin (change lists, change forms, history, filters, autocomplete) and the
@@ -22,8 +24,6 @@ from batches.views.batches import FLOW_STEPS
 from batches.views.records import KINDS
 from lims.models import Job, Lab, Membership, Role
 from tests import factories as f
-
-pytestmark = pytest.mark.django_db
 
 ROLES = (Role.TECHNICIAN, Role.REVIEWER, Role.AUDITOR, Role.LAB_ADMIN)
 IDS_PER_MODEL = 1
@@ -195,8 +195,8 @@ def two_labs(db):
     return first, second
 
 
-@pytest.mark.parametrize("role", ROLES, ids=str)
-def test_no_page_of_the_installation_shows_the_first_labs_data_to_the_second_lab(two_labs, role):
+def crawl_as(two_labs: tuple[Lab, Lab], role: str) -> None:
+    """Crawls every URL as a member of the second lab with `role`; asserts no leak and no server error."""
     first, second = two_labs
     member = _second_lab_member(second, role)
     markers = _markers(first)
