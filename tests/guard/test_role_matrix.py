@@ -5,13 +5,14 @@ lab's records; the auditor writes nothing anywhere; nobody writes into another l
 read-only for lab records; records are retired, not deleted (a draft SOP version may be discarded).
 
 The cases come from the model registry (every `LabOwnedModel`) and from each door's own registry (the API
-router, the web's record kinds, batch steps and rows, the admin site, the import sheets), so a new model or a
-new route is in the matrix without touching this file. A door that offers no way to make a change is "absent"
-for it, which satisfies both an allowed and a refused expectation; a door that offers it must answer as the
-table says. Allowed writes really write: a complete body or form, built from a factory's row read back
-through the door's own serializer or form, makes a new row in the lab; an update stores a changed text; a
-discard removes the row. Refused ones answer 403/404 (or, for a page, send a read-only user back) and change
-nothing.
+router, the web's record kinds and the batch flow's step and row forms, the admin site, the import sheets),
+so a new model or a new route is in the matrix without touching this file; the study, SOP and shipment
+pages, which have no registry, are listed here. A door that offers no way to make a change is "absent" for
+it, which satisfies both an allowed and a refused expectation; a door that offers it must answer as the
+table says. Allowed writes really write: a complete body, form or sheet, built from a factory's row read
+back through the door's own serializer, form or columns, makes a new row in the lab; an update stores a
+changed text; a discard removes the row. Refused ones answer 403/404 (or, for a page, send a read-only
+user back or say the role may not) and change nothing.
 """
 
 import datetime as dt
