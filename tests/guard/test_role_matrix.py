@@ -612,6 +612,9 @@ def _answered(role: str, response, wrote: bool, action: str) -> str:
     return REFUSED
 
 
+DELETE_PROBES = ("lab_admin", "auditor")
+
+
 @pytest.mark.parametrize(
     "model", sorted({door.model for door in WEB_DOORS}, key=lambda m: m._meta.label), ids=lambda m: m._meta.label
 )
@@ -659,10 +662,11 @@ def test_the_web_pages_obey_the_role_table(model, lab, cast, client):
             else:
                 assert _state(model) == before, f"{door.name}: a refused update wrote as {role}"
             answers.append(("update", role, _answered(role, response, wrote, "update"), door.name))
-            before = _state(model)
-            client.generic("DELETE", door.url(target))
-            assert _state(model) == before, f"{door.name}: DELETE changed rows as {role}"
-            answers.append(("delete", role, ABSENT, door.name))
+            if role in DELETE_PROBES:  # no page deletes: tried as the most and the least powerful member
+                before = _state(model)
+                client.generic("DELETE", door.url(target))
+                assert _state(model) == before, f"{door.name}: DELETE changed rows as {role}"
+                answers.append(("delete", role, ABSENT, door.name))
     assert answers and _check(model, "web", answers) == []
 
 
