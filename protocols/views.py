@@ -5,7 +5,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from lims.web import can_review, can_write, default_lab, get_scoped_or_404, may_create, member_required, scoped
+from lims.web import (
+    can_review,
+    can_write,
+    default_lab,
+    get_scoped_or_404,
+    may_create,
+    member_required,
+    require_write,
+    scoped,
+)
 from protocols.forms import DraftForm, ParameterFormSet, ProtocolForm
 from protocols.models import Protocol, ProtocolVersion, VersionStatus
 from protocols.selectors import parameter_allowed_text, protocol_version_batches, protocol_version_diff
@@ -66,6 +75,8 @@ def protocol_version_detail(request, pk: int):
         request.user,
         pk=pk,
     )
+    if request.method == "POST":  # a read-only role is told so, as on every other page, not shown the page again
+        require_write(request.user, version.lab_id)
     editable = version.status == VersionStatus.DRAFT and can_write(request.user, version.lab_id)
     draft_form = parameters = None
     if editable:

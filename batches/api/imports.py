@@ -18,7 +18,7 @@ from batches.imports.files import ImportFileError, check_size
 from batches.imports.instruments.services import INSTRUMENTS, instrument_import
 from batches.imports.services import import_commit, import_errors_file, import_start, import_template
 from batches.imports.sheets import KINDS
-from batches.models import ImportRun, ImportStatus, SecretomeBatch
+from batches.models import ImportRun, ImportStatus, QCResult, SecretomeBatch
 from lims.api.pagination import LabPagination
 from lims.api.parsers import SafeJSONParser
 from lims.api.permissions import LabRolePermission
@@ -237,7 +237,7 @@ class InstrumentImportViewSet(viewsets.GenericViewSet):
     renderer_classes = [SafeJSONRenderer]
     parser_classes = [MultiPartParser, FormParser]
     serializer_class = InstrumentImportSerializer
-    queryset = SecretomeBatch.objects.none()
+    queryset = QCResult.objects.none()  # what it writes; the batch is looked up in the user's labs
 
     def roles_for_action(self) -> set[str] | None:
         return WRITE_ROLES
