@@ -32,7 +32,7 @@ from batches.models import (
     Study,
 )
 from batches.models.shipments import ArrivalCondition, NoticeKind, ShipmentStatus, ShippingCondition
-from batches.services.records import administration_create, save_record, validate_record
+from batches.services.records import administration_create, record_update, save_record, validate_record
 from batches.shipments.snapshots import provenance_content, provenance_fingerprint
 from lims.audit import audit_context
 from lims.models import Lab, Membership, Role
@@ -69,10 +69,9 @@ def partner_lab_declare(
             validate_record(row)
             save_record(row)
             return row
-        existing.sends_to, existing.receives_from, existing.note = sends_to, receives_from, note
-        existing.save(update_fields=["sends_to", "receives_from", "note", "updated_at"])
-        existing.refresh_from_db(fields=["version"])
-        return existing
+        # Declaring again changes the row through the one write path (its rules, version and history).
+        data = {"sends_to": sends_to, "receives_from": receives_from, "note": note}
+        return record_update(instance=existing, actor=actor, data=data, version=existing.version, roles=ADMIN_ROLES)
 
 
 def partnership_problem(*, sender_id: int, receiver_id: int) -> str | None:

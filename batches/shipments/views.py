@@ -16,7 +16,7 @@ from batches.shipments import selectors, services
 from lims.models import Lab as LabModel
 from lims.models import Role
 from lims.roles import user_role
-from lims.web import default_lab, get_scoped_or_404, member_required, user_lab_ids
+from lims.web import can_write, default_lab, get_scoped_or_404, member_required, user_lab_ids
 
 
 def _lab_ids(user) -> list[int]:
@@ -55,13 +55,14 @@ def shipment_list(request):
             "outgoing": [s for s in shipments if s.lab_id in lab_ids],
             "incoming": [s for s in shipments if s.receiver_id in lab_ids],
             "shipment_notices": selectors.open_notice_list(user=request.user),
+            "may_pack": any(can_write(request.user, lab_id) for lab_id in lab_ids),
         },
     )
 
 
 @member_required
 def shipment_create_view(request):
-    lab = default_lab(request.user)
+    lab = default_lab(request.user)  # 403 for a read-only role: it packs nothing
     partners = LabModel.objects.filter(
         pk__in=selectors.partner_lab_list(lab_ids=[lab.pk]).filter(sends_to=True).values("partner_id")
     )

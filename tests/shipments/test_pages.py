@@ -150,3 +150,17 @@ def test_the_receiving_labs_study_links_a_received_batch_to_its_snapshot_not_to_
     for link in set(links):
         snapshot = receiver.get(link)
         assert snapshot.status_code == 200 and batch.code.encode() in snapshot.content
+
+
+def test_a_read_only_role_is_offered_no_packing_and_a_posted_packing_is_refused(
+    partners, lab, auditor, technician, receiving_lab, shipped_aliquots
+):
+    reader = client_for(auditor)
+    assert b"Pack a shipment</a>" not in reader.get("/shipments/").content
+    assert b"Pack a shipment</a>" in client_for(technician).get("/shipments/").content
+    assert reader.get("/shipments/new/").status_code == 403
+    response = reader.post(
+        "/shipments/new/",
+        {"receiver": receiving_lab.pk, "shipping_condition": "dry_ice", "aliquots": [a.pk for a in shipped_aliquots]},
+    )
+    assert response.status_code == 403 and not Shipment.objects.exists()

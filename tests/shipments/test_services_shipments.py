@@ -64,6 +64,16 @@ def test_declaring_again_changes_the_declaration(lab, lab_admin, receiving_lab):
     first = partner_lab_declare(lab=lab, actor=lab_admin, partner=receiving_lab)
     second = partner_lab_declare(lab=lab, actor=lab_admin, partner=receiving_lab, sends_to=False)
     assert first.pk == second.pk and second.sends_to is False
+    assert second.version == first.version + 1
+
+
+def test_declaring_again_goes_through_the_write_path_rules(lab, lab_admin, receiving_lab):
+    first = partner_lab_declare(lab=lab, actor=lab_admin, partner=receiving_lab, note="MTA 2025-07")
+    with pytest.raises(ValidationError) as refused:
+        partner_lab_declare(lab=lab, actor=lab_admin, partner=receiving_lab, note="x" * 301)
+    assert "note" in refused.value.message_dict
+    first.refresh_from_db()
+    assert first.note == "MTA 2025-07"
 
 
 # --- Packing -------------------------------------------------------------------------------------
