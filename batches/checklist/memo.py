@@ -121,19 +121,28 @@ def _value_key(value: Any) -> tuple:
     return (cls, value) if cls in _PLAIN else (cls, repr(value))
 
 
-def read_key(reads: tuple, context: Context) -> tuple:
-    """The values, row identities and (for absent values) record names that one item's result depends on."""
+def _compiled(reads: tuple) -> tuple:
+    """What read_key walks, split once: (source, column, path, absent) per field, then collections, sources."""
     paths, collections, sources = reads
+    fields = tuple((*path.split(".", 1), path, absent) for path, absent in paths)
+    return fields, collections, sources
+
+
+def read_key(compiled: tuple, context: Context) -> tuple:
+    """The values, row identities and (for absent values) record names that one item's result depends on."""
+    fields, collections, sources = compiled
     key: list = []
-    for path, absent in paths:
-        value = context.resolve(path)
+    rows = context.sources
+    for source, column, path, absent in fields:
+        row = rows.get(source)
+        value = None if row is None else row[column] if column in row else row.get(f"{column}_id")
         key.append(_value_key(value))
         if not is_present(value, absent):
             key.append(describe(context, path))
     for collection in collections:
         key.append(tuple(map(id, context.rows(collection))))
     for source in sources:
-        key.append(id(context.sources.get(source)))
+        key.append(id(rows.get(source)))
     return tuple(key)
 
 
@@ -142,8 +151,8 @@ class ChunkMemo:
 
     def __init__(self, checklist: Checklist):
         self.checklist = checklist
-        self._item_reads = {item.item_id: item_reads(item) for item in checklist.items}
-        self._gate_reads = {gate.gate_id: gate_reads(checklist, gate) for gate in checklist.gates}
+        self._item_reads = {item.item_id: _compiled(item_reads(item)) for item in checklist.items}
+        self._gate_reads = {gate.gate_id: _compiled(gate_reads(checklist, gate)) for gate in checklist.gates}
         self._results: dict[tuple, Any] = {}
         self.hits = 0
 

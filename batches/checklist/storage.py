@@ -5,7 +5,7 @@ value, entity, subject, warnings). Everything but the value is the same for most
 or the same missing field), so it is stored once in ChecklistExplanation, keyed by the MD5 of its
 canonical JSON, and a report keeps the explanation's id. The value stays with the report, except a value
 read only from records many batches share (the donor, the cell line and its phenotype, the priming): a
-sweep stores it in the explanation too, and the report names its position under `details["shared"]`.
+sweep stores it in the explanation too, and the report marks its position in the bits of `details["shared"]`.
 
 Explanations are insert-only, so an id always means the same body: this process keeps the bodies it has
 read (`_BODIES`), and reading reports costs one query for the explanations it has not seen yet.
@@ -37,7 +37,7 @@ PLACEHOLDER = "\u241f"
 _ROW_IDS = r"(?<=\[)\d+(?=\])|(?<= #)\d+"
 _TEXT_KEYS = ("field", "message")
 
-# The `details` key listing the positions whose value is stored in the explanation (ResultPacker).
+# The `details` key whose bits (1 << position) mark the values stored in the explanation (ResultPacker).
 SHARED = "shared"
 
 _BODIES: dict[int, dict] = {}
@@ -181,6 +181,25 @@ def pack(items: list[dict], gates: list[dict], code: str | None = None) -> tuple
     return pack_many([(items, gates, code)])[0]
 
 
+_EXPLANATIONS: dict[tuple, tuple[dict, str]] = {}
+
+
+def _explanation(result) -> tuple[dict, str]:
+    """A result's explanation body (everything but its value) and that body's digest, remembered by content."""
+    names = _RESULT_KEYS[type(result)]
+    key = (type(result), *(tuple(v) if isinstance(v := getattr(result, n), list) else v for n in names))
+    known = _EXPLANATIONS.get(key)
+    if known is None:
+        if len(_EXPLANATIONS) >= _DIGESTS_LIMIT:
+            _EXPLANATIONS.clear()
+        body = {name: getattr(result, name) for name in names}
+        known = _EXPLANATIONS[key] = (body, digest(body))
+    return known
+
+
+_RESULT_KEYS = {cls: tuple(f.name for f in fields(cls) if f.name != "value") for cls in (ItemResult, GateResult)}
+
+
 class ResultPacker:
     """pack_many() for a chunk's evaluations, straight from their item and gate results.
 
@@ -191,7 +210,7 @@ class ResultPacker:
     The value of an item or gate named in `shared_values` (read from records many batches share: the
     donor, the cell line and its phenotype, the priming; batches.checklist.memo.values_shared) is stored
     in its explanation with the rest of the item, once for all the reports that show it; the report
-    lists those positions under the `details` key SHARED.
+    marks those positions in the bits of the `details` key SHARED.
     """
 
     def __init__(self, shared_values: frozenset[str] = frozenset()):
@@ -210,12 +229,24 @@ class ResultPacker:
         return parts
 
     def _split(self, result, code: str | None) -> tuple[dict, object, list[str], str, bool]:
-        body, value, tokens = split(result.as_dict(), code)
+        texts = [getattr(result, key, "") for key in _TEXT_KEYS]
+        own = code if code and len(code) >= 3 else None
+        if all(
+            isinstance(text, str) and "[" not in text and " #" not in text and (own is None or own not in text)
+            for text in texts
+        ):
+            # Nothing of the subject's own in the text (the common case): the explanation is the result
+            # without its value, known already when another result said the same.
+            body, key = _explanation(result)
+            value, tokens = result.value, []
+        else:
+            body, value, tokens = split(result.as_dict(), code)
+            key = None
         name = getattr(result, "item_id", None) or getattr(result, "gate_id", None)
         if value is not None and name in self.shared_values:
             body = {**body, "value": value}
             return body, None, tokens, digest(body), True
-        return body, value, tokens, cached_digest(body), False
+        return body, value, tokens, key or cached_digest(body), False
 
     def pack(self, reports: list[tuple[list, list, str | None]]) -> list[tuple[str, list[int], list, dict]]:
         """(statuses, explanation ids, values, details) of each (item results, gate results, subject code)."""
@@ -234,9 +265,9 @@ def _columns(statuses: str, explanations: list[int], parts: list) -> tuple[str, 
     while values and values[-1] is None:
         values.pop()
     details = {str(index): part[2] for index, part in enumerate(parts) if part[2]}
-    shared = [index for index, part in enumerate(parts) if len(part) > 4 and part[4]]
+    shared = sum(1 << index for index, part in enumerate(parts) if len(part) > 4 and part[4])
     if shared:
-        details[SHARED] = shared
+        details[SHARED] = shared  # a bit per position: a few bytes where a list would take a hundred
     return statuses, explanations, values, details
 
 
@@ -262,12 +293,12 @@ def unpack(
     statuses: str, explanations: list[int], values: list, bodies: dict[int, dict], details: dict | None = None
 ) -> tuple[list, list]:
     entries = []
-    shared = set(details.get(SHARED, ())) if details else ()
+    shared = details.get(SHARED, 0) if details else 0
     for index, pk in enumerate(explanations):
         body = bodies[pk]
         if details and str(index) in details:
             body = _fill(body, details[str(index)])
-        if index in shared:  # stored with the explanation
+        if shared >> index & 1:  # stored with the explanation
             value = body["value"]
         elif index < len(values):
             value = values[index]
