@@ -34,6 +34,31 @@ class LabPagination(PageNumberPagination):
         return parameters
 
 
+def encode_cursor(row) -> str:
+    """A row's place in a list ordered newest first (created_at, then id, both descending)."""
+    return urlsafe_b64encode(f"{row.created_at.isoformat()}|{row.pk}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(raw: str) -> tuple[datetime, int]:
+    """(created_at, id) of a cursor encode_cursor() gave; ValueError for anything else."""
+    if not raw or len(raw) > 100 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in raw):
+        raise ValueError(raw)
+    try:
+        created_at, pk = urlsafe_b64decode(raw.encode("ascii") + b"==").decode("ascii").split("|")
+    except UnicodeError:
+        raise ValueError(raw) from None
+    moment = datetime.fromisoformat(created_at)
+    if moment.tzinfo is None or not 1 <= int(pk) <= 2**63 - 1:
+        raise ValueError(raw)
+    return moment, int(pk)
+
+
+def after_cursor(queryset, raw: str):
+    """The rows of a queryset ordered newest first that come after the cursor `raw`."""
+    created_at, pk = decode_cursor(raw)
+    return queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
+
+
 class KeysetPagination(LabPagination):
     """LabPagination, plus `?after=` (keyset pagination) for lists in the default order, newest first.
 
@@ -55,37 +80,24 @@ class KeysetPagination(LabPagination):
             return rows
         if tuple(queryset.query.order_by) != tuple(f"-{name}" for name in self.keyset):
             raise ValidationError({self.cursor_query_param: ["Only for the default order (no `ordering`)."]})
-        created_at, pk = self.decode(self.after)
+        try:
+            rows = after_cursor(queryset, self.after)
+        except ValueError:
+            raise ValidationError({self.cursor_query_param: ["Not a cursor this list gave (`next_cursor`)."]}) from None
         size = self.get_page_size(request)
-        rows = list(queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))[: size + 1])
+        rows = list(rows[: size + 1])
         self.last = rows[size - 1] if len(rows) > size else None
         return rows[:size]
-
-    def decode(self, raw: str) -> tuple[datetime, int]:
-        try:
-            if not raw or len(raw) > 100 or not all(c.isascii() and (c.isalnum() or c in "-_") for c in raw):
-                raise ValueError(raw)
-            created_at, pk = urlsafe_b64decode(raw.encode("ascii") + b"==").decode("ascii").split("|")
-            moment = datetime.fromisoformat(created_at)
-            if moment.tzinfo is None or not 1 <= int(pk) <= 2**63 - 1:
-                raise ValueError(raw)
-            return moment, int(pk)
-        except (ValueError, UnicodeError):
-            raise ValidationError({self.cursor_query_param: ["Not a cursor this list gave (`next_cursor`)."]}) from None
-
-    @staticmethod
-    def encode(row) -> str:
-        return urlsafe_b64encode(f"{row.created_at.isoformat()}|{row.pk}".encode()).decode().rstrip("=")
 
     def get_next_link(self):
         if self.after is None:
             return super().get_next_link()
         if self.last is None:
             return None
-        return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, self.encode(self.last))
+        return replace_query_param(self.request.build_absolute_uri(), self.cursor_query_param, encode_cursor(self.last))
 
     def get_paginated_response(self, data):
-        cursor = self.encode(self.last) if self.last is not None else None
+        cursor = encode_cursor(self.last) if self.last is not None else None
         if self.after is None:
             response = super().get_paginated_response(data)
             response.data["next_cursor"] = cursor
