@@ -261,8 +261,8 @@ def _scores(checklist: Checklist, scope: str, results: list[ItemResult]) -> tupl
 # --- Fingerprint and evaluation ----------------------------------------------------------------------------
 
 
-def _encode(value) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=json_default)
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=json_default)
+_encode = _ENCODER.encode
 
 
 def fingerprint(checklist: Checklist, inputs: Inputs) -> str:
@@ -277,27 +277,31 @@ def fingerprint(checklist: Checklist, inputs: Inputs) -> str:
 
 
 class Fingerprints:
-    """fingerprint() for the subjects of one chunk: a row or list of rows shared by several subjects (the
+    """fingerprint() for the subjects of one chunk: a row, or a list of rows, shared by several subjects (the
     loader hands the same objects to every batch of a cell line) is encoded once. The text hashed is the
     same, byte for byte, as fingerprint() encodes in one go."""
 
     def __init__(self, checklist: Checklist):
         self._head = f'{{"checklist":{_encode(checklist.version)},"definition":{_encode(checklist.digest)},"subject":'
-        self._encoded: dict[int, tuple[object, str]] = {}
+        self._encoded: dict[object, tuple[object, str]] = {}
 
-    def _shared(self, value) -> str:
-        known = self._encoded.get(id(value))
+    def _source(self, row) -> str:
+        if row is None:
+            return "null"
+        known = self._encoded.get(id(row))
         if known is None:
-            known = self._encoded[id(value)] = (value, _encode(value))  # the value is kept, so its id stays its own
+            known = self._encoded[id(row)] = (row, _encode(row))  # the row is kept, so its id stays its own
         return known[1]
 
     def _rows(self, rows: list) -> str:
-        return "[" + ",".join(self._shared(row) if isinstance(row, dict) else _encode(row) for row in rows) + "]"
+        key = tuple(map(id, rows))  # the same rows, in a list of their own or not (a passage chain)
+        known = self._encoded.get(key)
+        if known is None:
+            known = self._encoded[key] = (rows, _encode(rows))
+        return known[1]
 
     def __call__(self, inputs: Inputs) -> str:
-        sources = ",".join(
-            f"{_encode(name)}:{'null' if row is None else self._shared(row)}" for name, row in inputs.sources.items()
-        )
+        sources = ",".join(f"{_encode(name)}:{self._source(row)}" for name, row in inputs.sources.items())
         collections = ",".join(f"{_encode(name)}:{self._rows(rows)}" for name, rows in inputs.collections.items())
         text = (
             f"{self._head}{_encode([inputs.kind, inputs.subject_id])},"
