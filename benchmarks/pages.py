@@ -152,15 +152,23 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000, help="batches copied in all (default 1000000)")
     parser.add_argument("--repeat", type=int, default=15, help="timed requests per page (median reported)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="start from a database a --keep run left")
     args = parser.parse_args()
 
     server = database.server()
-    os.environ["DATABASE_URL"] = database.create_database(server, BENCH_DATABASE, drop=True)
+    os.environ["DATABASE_URL"] = database.create_database(server, BENCH_DATABASE, drop=not args.reuse)
     os.environ.pop("CELERY_BROKER_URL", None)
 
     import django
 
     django.setup()
+    from django.conf import settings
+
+    # Pages are rendered in this process without collectstatic: plain static URLs, as with DEBUG on.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -169,19 +177,27 @@ def main() -> None:
     from batches import models as m
     from batches.checklist.outbox import dispatch_suspended
     from batches.models.checklist import ChecklistOutbox
+    from lims.api.pagination import encode_cursor
 
     try:
         began = time.perf_counter()
         call_command("migrate", verbosity=0)
-        with dispatch_suspended():
-            call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
-        ChecklistOutbox.objects.all().delete()
+        reused = args.reuse and m.SecretomeBatch.objects.filter(code="PB-1").exists()
+        if not reused:
+            with dispatch_suspended():
+                call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+            ChecklistOutbox.objects.all().delete()
         p = _prototypes()
         print(f"database {BENCH_DATABASE}: migrated and seeded in {time.perf_counter() - began:.0f} s", flush=True)
+        copied = m.SecretomeBatch.objects.filter(code__startswith="PB-").count()
+        if copied > args.small:
+            raise SystemExit(f"{BENCH_DATABASE} holds {copied:,} copied batches already; run without --reuse")
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = replica")
-            _labs_and_cells(cursor, p)
-            _batches(cursor, p, 1, args.small)
+            if not reused:
+                _labs_and_cells(cursor, p)
+            if copied < args.small:
+                _batches(cursor, p, copied + 1, args.small)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
 
@@ -207,10 +223,12 @@ def main() -> None:
         ]
 
         def resolved():
-            first_page = client.get("/batches/")
+            # The older page starts after the lab's 25th newest batch (a page of 300 rows at most).
+            newest = m.SecretomeBatch.objects.filter(lab_id=p["lab"]).order_by("-created_at", "-id")
+            older = encode_cursor(newest[24])
             after = client.get("/api/v1/batches/", {"page_size": 50}).json()["next_cursor"]
             paths = {
-                "batch list, older page": f"/batches/?after={first_page.context['older']}",
+                "batch list, older page": f"/batches/?after={older}",
                 "API list, 50 (?after=)": f"/api/v1/batches/?page_size=50&after={after}",
             }
             return [(name, path or paths[name]) for name, path in calls]
@@ -247,10 +265,7 @@ def main() -> None:
             f"every page ≤ 1.5× its time at {stored_small:,}: {'yes' if within else 'NO'}"
         )
     finally:
-        connection.close()
-        if not args.keep:
-            database.drop_database(server, BENCH_DATABASE)
-            print(f"database {BENCH_DATABASE} dropped")
+        database.finish(server, BENCH_DATABASE, keep=args.keep)
 
 
 if __name__ == "__main__":
