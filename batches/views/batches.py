@@ -133,7 +133,7 @@ def _checklist_context(batch):
     return evaluation, todo
 
 
-BATCH_LIST_PAGE = 300
+BATCH_LIST_PAGE = 50
 
 
 @member_required
