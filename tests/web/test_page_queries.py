@@ -131,3 +131,24 @@ def test_the_batch_list_pages_older_batches_by_keyset_at_the_same_cost(client, l
     assert len(set(costs)) == 1  # the first, a middle and the last page cost the same queries
     response = client.get("/batches/?after=not-a-cursor")
     assert [b.code for b, _ in response.context["batches"]] == newest_first[:4]
+
+
+def test_qc_trend_data_plots_the_latest_results_in_production_order(client, lab, reviewer, technician, monkeypatch):
+    import datetime as dt
+
+    from batches.views import trends
+
+    monkeypatch.setattr(trends, "TREND_POINTS", 3)
+    passage = f.PassageFactory(lab=lab)
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)  # collected 2–6 March, tested on the 10th
+    for day in (4, 1, 5, 2, 3):  # recorded out of production order
+        batch = f.SecretomeBatchFactory(
+            lab=lab, passage=passage, priming=None, code=f"SB-T{day}", collected_at=start + dt.timedelta(days=day)
+        )
+        f.QCResultFactory(
+            lab=lab, batch=batch, assay="endotoxin", method="lal_kinetic", value=day, unit="EU/mL",
+            performed_by=technician, performed_on=dt.date(2025, 3, 10),
+        )  # fmt: skip
+    client.force_login(reviewer)
+    points = client.get("/qc/trends/data/?assay=endotoxin").json()["points"]
+    assert [p["batch"] for p in points] == ["SB-T3", "SB-T4", "SB-T5"]
