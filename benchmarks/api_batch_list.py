@@ -240,10 +240,7 @@ def main() -> None:
         ratio = api_median / sql_median
         print(f"ratio API / hand-written: {ratio:.2f}×  (target ≤ 3×: {'met' if ratio <= 3 else 'NOT met'})")
     finally:
-        connection.close()
-        if not args.keep:
-            database.drop_database(server, BENCH_DATABASE)
-            print(f"database {BENCH_DATABASE} dropped")
+        database.finish(server, BENCH_DATABASE, keep=args.keep)
 
 
 if __name__ == "__main__":

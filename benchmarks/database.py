@@ -40,3 +40,13 @@ def create_database(database: dict, name: str, *, drop: bool, template: str | No
 def drop_database(database: dict, name: str) -> None:
     with psycopg.connect(**settings_conninfo(database, "postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def finish(database: dict, name: str, *, keep: bool) -> None:
+    """Close this process's connections, then drop the scratch database unless it is to be kept."""
+    from django.db import connections
+
+    connections.close_all()
+    if not keep:
+        drop_database(database, name)
+        print(f"database {name} dropped")

@@ -372,10 +372,7 @@ def main() -> None:
             f"(target: constant whatever lies downstream: {'met' if constant else 'NOT met'})"
         )
     finally:
-        connection.close()
-        if not args.keep:
-            database.drop_database(server, BENCH_DATABASE)
-            print(f"database {BENCH_DATABASE} dropped")
+        database.finish(server, BENCH_DATABASE, keep=args.keep)
 
 
 if __name__ == "__main__":

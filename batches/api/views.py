@@ -34,6 +34,7 @@ from batches.models import (
 from batches.models.checklist import CurrentChecklistReport
 from batches.services import corrections, lifecycle, qc, records
 from batches.services.checklist import batch_check_queue
+from lims.api.pagination import KeysetPagination
 from lims.api.serializers import HistoryEventSerializer
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
 from lims.models import Lab, Role
@@ -149,6 +150,7 @@ class BatchViewSet(LabOwnedViewSet):
     queryset = batch_queryset()
     serializer_class = serializers.BatchSerializer
     filterset_class = filters.BatchFilter
+    pagination_class = KeysetPagination
     ordering_fields = (
         "code",
         "created_at",

@@ -140,6 +140,19 @@ class Context:
         return not self.holds(condition.children[0])
 
 
+def describe(context: Context, path: str) -> str:
+    """Which record a field path reads, for a message: "on the donor D-01", "no priming condition is linked"."""
+    source = path.split(".", 1)[0]
+    row = context.sources.get(source)
+    noun = SOURCE_PATHS[source][1]
+    if row is None:
+        return f"no {noun} is linked"
+    name = row.get("code") or row.get("name") or row.get("title") or row.get("group")
+    if source == "passage":
+        name = f"P{row.get('number')}"
+    return f"on the {noun} {name}" if name else f"on the {noun}"
+
+
 def column_value(row: dict, column: str) -> Any:
     """A row's value for a field name; foreign keys are loaded under their column (priming -> priming_id)."""
     if column in row:

@@ -12,6 +12,7 @@ from batches.checklist.context import (
     Context,
     column_value,
     compare,
+    describe,
     field_path,
     is_present,
     row_matches,
@@ -19,8 +20,9 @@ from batches.checklist.context import (
     shown,
 )
 from batches.checklist.definition import Checklist, Item, Requirement
-from batches.checklist.gates import evaluate_gates
+from batches.checklist.gates import evaluate_gate, evaluate_gates
 from batches.checklist.inputs import Inputs
+from batches.checklist.memo import ChunkMemo
 from batches.checklist.results import Evaluation, GateResult, ItemResult, json_default, scalar
 
 __all__ = ["Evaluation", "GateResult", "ItemResult", "evaluate_batch_inputs", "evaluate_study_inputs", "fingerprint"]
@@ -34,18 +36,6 @@ class _Outcome:
     value: Any = None
     missing: list[tuple[str, str]] = field(default_factory=list)  # (field path, label)
     problems: list[tuple[str, str]] = field(default_factory=list)  # (field path, sentence)
-
-
-def _describe(context: Context, path: str) -> str:
-    source = path.split(".", 1)[0]
-    row = context.sources.get(source)
-    noun = SOURCE_PATHS[source][1]
-    if row is None:
-        return f"no {noun} is linked"
-    name = row.get("code") or row.get("name") or row.get("title") or row.get("group")
-    if source == "passage":
-        name = f"P{row.get('number')}"
-    return f"on the {noun} {name}" if name else f"on the {noun}"
 
 
 def _row_summary(requirement: Requirement, row: dict) -> dict:
@@ -115,7 +105,7 @@ def _evaluate_field(requirement: Requirement, context: Context) -> _Outcome:
     value = context.resolve(requirement.path)
     path = field_path(requirement.path)
     if not is_present(value, requirement.absent):
-        where = _describe(context, requirement.path)
+        where = describe(context, requirement.path)
         return _Outcome("missing", scalar(value), missing=[(path, f"{requirement.label} ({where})")])
     if requirement.rule is not None and not compare(requirement.rule[0], value, requirement.rule[1]):
         operator, argument = requirement.rule
@@ -271,6 +261,10 @@ def _scores(checklist: Checklist, scope: str, results: list[ItemResult]) -> tupl
 # --- Fingerprint and evaluation ----------------------------------------------------------------------------
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=json_default)
+_encode = _ENCODER.encode
+
+
 def fingerprint(checklist: Checklist, inputs: Inputs) -> str:
     payload = {
         "checklist": checklist.version,
@@ -279,20 +273,71 @@ def fingerprint(checklist: Checklist, inputs: Inputs) -> str:
         "inputs": inputs.snapshot(),
     }
     # Keys keep the loader's column order (fixed by the code), so no sorting is needed to be canonical.
-    encoded = json.dumps(payload, separators=(",", ":"), ensure_ascii=False, default=json_default)
-    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_encode(payload).encode("utf-8")).hexdigest()
 
 
-def evaluate_batch_inputs(checklist: Checklist, inputs: Inputs, *, known_fingerprint: str = "") -> Evaluation:
+class Fingerprints:
+    """fingerprint() for the subjects of one chunk: a row, or a list of rows, shared by several subjects (the
+    loader hands the same objects to every batch of a cell line) is encoded once. The text hashed is the
+    same, byte for byte, as fingerprint() encodes in one go."""
+
+    def __init__(self, checklist: Checklist):
+        self._head = f'{{"checklist":{_encode(checklist.version)},"definition":{_encode(checklist.digest)},"subject":'
+        self._encoded: dict[object, tuple[object, str]] = {}
+
+    def _source(self, row) -> str:
+        if row is None:
+            return "null"
+        known = self._encoded.get(id(row))
+        if known is None:
+            known = self._encoded[id(row)] = (row, _encode(row))  # the row is kept, so its id stays its own
+        return known[1]
+
+    def _rows(self, rows: list) -> str:
+        key = tuple(map(id, rows))  # the same rows, in a list of their own or not (a passage chain)
+        known = self._encoded.get(key)
+        if known is None:
+            known = self._encoded[key] = (rows, _encode(rows))
+        return known[1]
+
+    def __call__(self, inputs: Inputs) -> str:
+        sources = ",".join(f"{_encode(name)}:{self._source(row)}" for name, row in inputs.sources.items())
+        collections = ",".join(f"{_encode(name)}:{self._rows(rows)}" for name, rows in inputs.collections.items())
+        text = (
+            f"{self._head}{_encode([inputs.kind, inputs.subject_id])},"
+            f'"inputs":{{"sources":{{{sources}}},"collections":{{{collections}}}}}}}'
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def evaluate_batch_inputs(
+    checklist: Checklist, inputs: Inputs, *, known_fingerprint: str = "", memo: ChunkMemo | None = None
+) -> Evaluation:
+    """One batch's evaluation; with a chunk's `memo`, what another batch of the chunk read alike is not judged again."""
     context = Context(inputs)
-    results = [evaluate_item(item, context) for item in checklist.items_for("batch")]
-    total, by_category = _scores(checklist, "batch", results)
+    if memo is None:
+        results = [evaluate_item(item, context) for item in checklist.items_for("batch")]
+        gates = evaluate_gates(checklist, context)
+    else:
+        results = [
+            memo.item(item, context, lambda item=item: evaluate_item(item, context))
+            for item in checklist.items_for("batch")
+        ]
+        blocking = context.holds(checklist.gate_blocking_when)
+        gates = [
+            memo.gate(gate, context, lambda gate=gate: evaluate_gate(checklist, gate, context, blocking))
+            for gate in checklist.gates
+        ]
+    if memo is None:
+        total, by_category = _scores(checklist, "batch", results)
+    else:
+        total, by_category = memo.scores(results, lambda: _scores(checklist, "batch", results))
     return Evaluation(
         version=checklist.version,
         score=total,
         score_by_category=by_category,
         items=results,
-        gates=evaluate_gates(checklist, context),
+        gates=gates,
         fingerprint=known_fingerprint or fingerprint(checklist, inputs),
         subject_kind="batch",
         subject_id=inputs.subject_id,

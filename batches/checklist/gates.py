@@ -118,30 +118,27 @@ def _gate_endotoxin(gate: Gate, context: Context) -> tuple[bool, str, bool, Any]
 GATE_KINDS = {"isct_phenotype": _gate_isct, "no_rows": _gate_no_rows, "endotoxin_limit": _gate_endotoxin}
 
 
+def evaluate_gate(checklist: Checklist, gate: Gate, context: Context, blocking: bool) -> GateResult:
+    """One gate; `blocking`: whether the subject is meant for a use whose failed gates block release."""
+    if not context.holds(gate.when):
+        return GateResult(
+            gate_id=gate.gate_id, passed=True, message="Not applicable.", number=gate.number, label=gate.label
+        )
+    passed, message, flagged, value = GATE_KINDS[gate.kind](gate, context)
+    if not passed and not blocking:
+        message += f" Release is not blocked because not {checklist.gate_blocking_text}."
+    return GateResult(
+        gate_id=gate.gate_id,
+        passed=passed,
+        message=message,
+        number=gate.number,
+        label=gate.label,
+        blocking=not passed and blocking,
+        flagged=flagged,
+        value=jsonable(value),
+    )
+
+
 def evaluate_gates(checklist: Checklist, context: Context) -> list[GateResult]:
     blocking = context.holds(checklist.gate_blocking_when)
-    results = []
-    for gate in checklist.gates:
-        if not context.holds(gate.when):
-            results.append(
-                GateResult(
-                    gate_id=gate.gate_id, passed=True, message="Not applicable.", number=gate.number, label=gate.label
-                )
-            )
-            continue
-        passed, message, flagged, value = GATE_KINDS[gate.kind](gate, context)
-        if not passed and not blocking:
-            message += f" Release is not blocked because not {checklist.gate_blocking_text}."
-        results.append(
-            GateResult(
-                gate_id=gate.gate_id,
-                passed=passed,
-                message=message,
-                number=gate.number,
-                label=gate.label,
-                blocking=not passed and blocking,
-                flagged=flagged,
-                value=jsonable(value),
-            )
-        )
-    return results
+    return [evaluate_gate(checklist, gate, context, blocking) for gate in checklist.gates]

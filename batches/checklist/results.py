@@ -25,7 +25,10 @@ class ItemResult:
 
     def as_dict(self) -> dict:
         # Shallow on purpose: values are JSON-ready already, and dataclasses.asdict deep-copies them.
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _ITEM_FIELDS}
+
+
+_ITEM_FIELDS = tuple(f.name for f in fields(ItemResult))
 
 
 @dataclass
@@ -41,7 +44,10 @@ class GateResult:
 
     def as_dict(self) -> dict:
         # Shallow on purpose: values are JSON-ready already, and dataclasses.asdict deep-copies them.
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: getattr(self, name) for name in _GATE_FIELDS}
+
+
+_GATE_FIELDS = tuple(f.name for f in fields(GateResult))
 
 
 @dataclass

@@ -3,7 +3,9 @@
 An item as the API shows it is a dictionary (item_id, category, level, status, message, field, label,
 value, entity, subject, warnings). Everything but the value is the same for most batches ("Recorded.",
 or the same missing field), so it is stored once in ChecklistExplanation, keyed by the MD5 of its
-canonical JSON, and a report keeps the explanation's id. The value stays with the report.
+canonical JSON, and a report keeps the explanation's id. The value stays with the report, except a value
+read only from records many batches share (the donor, the cell line and its phenotype, the priming): a
+sweep stores it in the explanation too, and the report marks its position in the bits of `details["shared"]`.
 
 Explanations are insert-only, so an id always means the same body: this process keeps the bodies it has
 read (`_BODIES`), and reading reports costs one query for the explanations it has not seen yet.
@@ -35,6 +37,9 @@ PLACEHOLDER = "\u241f"
 _ROW_IDS = r"(?<=\[)\d+(?=\])|(?<= #)\d+"
 _TEXT_KEYS = ("field", "message")
 
+# The `details` key whose bits (1 << position) mark the values stored in the explanation (ResultPacker).
+SHARED = "shared"
+
 _BODIES: dict[int, dict] = {}
 _BODIES_LIMIT = 200_000
 
@@ -47,24 +52,75 @@ def digest(body: dict) -> str:
     return hashlib.md5(_canonical(body).encode(), usedforsecurity=False).hexdigest()
 
 
-def _pattern(code: str | None) -> re.Pattern:
+_DIGESTS: dict[tuple, str] = {}
+_DIGESTS_LIMIT = 100_000
+
+
+def _body_key(body: dict) -> tuple:
+    """A body as a hashable tuple (its keys come in a fixed order; lists of sentences become tuples)."""
+    return tuple((key, tuple(value) if isinstance(value, list) else value) for key, value in body.items())
+
+
+def cached_digest(body: dict) -> str:
+    """digest(), remembered: most bodies ("Recorded.", the same missing field) recur in every chunk."""
+    try:
+        key = _body_key(body)
+        known = _DIGESTS.get(key)
+    except TypeError:  # something unhashable in the body: no shortcut
+        return digest(body)
+    if known is None:
+        if len(_DIGESTS) >= _DIGESTS_LIMIT:
+            _DIGESTS.clear()
+        known = _DIGESTS[key] = digest(body)
+    return known
+
+
+_ROW_IDS_PATTERN = re.compile(_ROW_IDS)
+
+
+def _is_word(char: str) -> bool:
+    """What the regular expression `[\\w-]` matches (\\w: str.isalnum() or the underscore)."""
+    return char.isalnum() or char in "_-"
+
+
+def _spans(text: str, code: str | None) -> list[tuple[int, int]]:
+    """Where the row ids and the subject's code stand in `text`, as `_ROW_IDS|(?<![\\w-])CODE(?![\\w-])` would
+    find them (leftmost first, a row id before the code at the same place), without compiling a pattern per code."""
+    spans = (
+        [(match.start(), match.end(), 0) for match in _ROW_IDS_PATTERN.finditer(text)]
+        if "[" in text or " #" in text
+        else []
+    )
     if code and len(code) >= 3:
-        return re.compile(rf"{_ROW_IDS}|(?<![\w-]){re.escape(code)}(?![\w-])")
-    return re.compile(_ROW_IDS)
+        at = text.find(code)
+        while at >= 0:
+            end = at + len(code)
+            if (at == 0 or not _is_word(text[at - 1])) and (end == len(text) or not _is_word(text[end])):
+                spans.append((at, end, 1))
+            at = text.find(code, at + 1)
+    chosen, position = [], 0
+    for start, end, _ in sorted(spans):
+        if start >= position:
+            chosen.append((start, end))
+            position = end
+    return chosen
 
 
 def split(entry: dict, code: str | None = None) -> tuple[dict, object, list[str]]:
     """An item (or gate) dictionary as (explanation body, value, the subject's own tokens cut out of its text)."""
     body = {key: value for key, value in entry.items() if key != "value"}
     tokens: list[str] = []
-    pattern = _pattern(code)
     for key in _TEXT_KEYS:
         text = body.get(key)
         if isinstance(text, str) and PLACEHOLDER not in text:
-            found = pattern.findall(text)
-            if found:
-                tokens += found
-                body[key] = pattern.sub(PLACEHOLDER, text)
+            spans = _spans(text, code)
+            if spans:
+                tokens += [text[start:end] for start, end in spans]
+                pieces, position = [], 0
+                for start, end in spans:
+                    pieces += [text[position:start], PLACEHOLDER]
+                    position = end
+                body[key] = "".join(pieces) + text[position:]
     return body, entry.get("value"), tokens
 
 
@@ -78,11 +134,17 @@ def _fill(body: dict, tokens: list[str]) -> dict:
     return filled
 
 
-def intern(bodies: Iterable[dict]) -> dict[str, int]:
-    """The explanation id of every body (digest -> id), inserting the new ones: two queries at most."""
+def intern(bodies: Iterable[dict], digests: Iterable[str] | None = None) -> dict[str, int]:
+    """The explanation id of every body (digest -> id), inserting the new ones: two queries at most.
+
+    `digests`, when given, are the bodies' digests in the same order (already computed)."""
     wanted: dict[str, dict] = {}
-    for body in bodies:
-        wanted.setdefault(digest(body), body)
+    if digests is None:
+        for body in bodies:
+            wanted.setdefault(cached_digest(body), body)
+    else:
+        for body, key in zip(bodies, digests, strict=True):
+            wanted.setdefault(key, body)
     if not wanted:
         return {}
     ids: dict[str, int] = {}
@@ -119,14 +181,99 @@ def pack(items: list[dict], gates: list[dict], code: str | None = None) -> tuple
     return pack_many([(items, gates, code)])[0]
 
 
-def _assemble(items: list[dict], parts: list, ids: dict[str, int]) -> tuple[str, list[int], list, dict]:
-    statuses = "".join(STATUS_LETTERS.get(item.get("status", ""), "?") for item in items)
-    explanations = [ids[digest(body)] for body, _, _ in parts]
-    values = [value for _, value, _ in parts]
+_EXPLANATIONS: dict[tuple, tuple[dict, str]] = {}
+
+
+def _explanation(result) -> tuple[dict, str]:
+    """A result's explanation body (everything but its value) and that body's digest, remembered by content."""
+    names = _RESULT_KEYS[type(result)]
+    key = (type(result), *(tuple(v) if isinstance(v := getattr(result, n), list) else v for n in names))
+    known = _EXPLANATIONS.get(key)
+    if known is None:
+        if len(_EXPLANATIONS) >= _DIGESTS_LIMIT:
+            _EXPLANATIONS.clear()
+        body = {name: getattr(result, name) for name in names}
+        known = _EXPLANATIONS[key] = (body, digest(body))
+    return known
+
+
+_RESULT_KEYS = {cls: tuple(f.name for f in fields(cls) if f.name != "value") for cls in (ItemResult, GateResult)}
+
+
+class ResultPacker:
+    """pack_many() for a chunk's evaluations, straight from their item and gate results.
+
+    A result object shared by several evaluations (batches.checklist.memo) is split and digested once.
+    Its row ids are cut out once; the subject's own code is looked for in its text for every subject,
+    and only a text that holds it is split again for that subject.
+
+    The value of an item or gate named in `shared_values` (read from records many batches share: the
+    donor, the cell line and its phenotype, the priming; batches.checklist.memo.values_shared) is stored
+    in its explanation with the rest of the item, once for all the reports that show it; the report
+    marks those positions in the bits of the `details` key SHARED.
+    """
+
+    def __init__(self, shared_values: frozenset[str] = frozenset()):
+        self.shared_values = shared_values
+        self._parts: dict[int, tuple] = {}
+
+    def _part(self, result, code: str | None) -> tuple[dict, object, list[str], str, bool]:
+        cached = self._parts.get(id(result))
+        if cached is None:
+            cached = self._parts[id(result)] = (result, *self._split(result, None))
+        parts = cached[1:]
+        if code and len(code) >= 3:
+            texts = [getattr(result, name, None) for name in _TEXT_KEYS]
+            if any(isinstance(text, str) and code in text for text in texts):
+                parts = self._split(result, code)
+        return parts
+
+    def _split(self, result, code: str | None) -> tuple[dict, object, list[str], str, bool]:
+        texts = [getattr(result, key, "") for key in _TEXT_KEYS]
+        own = code if code and len(code) >= 3 else None
+        if all(
+            isinstance(text, str) and "[" not in text and " #" not in text and (own is None or own not in text)
+            for text in texts
+        ):
+            # Nothing of the subject's own in the text (the common case): the explanation is the result
+            # without its value, known already when another result said the same.
+            body, key = _explanation(result)
+            value, tokens = result.value, []
+        else:
+            body, value, tokens = split(result.as_dict(), code)
+            key = None
+        name = getattr(result, "item_id", None) or getattr(result, "gate_id", None)
+        if value is not None and name in self.shared_values:
+            body = {**body, "value": value}
+            return body, None, tokens, digest(body), True
+        return body, value, tokens, key or cached_digest(body), False
+
+    def pack(self, reports: list[tuple[list, list, str | None]]) -> list[tuple[str, list[int], list, dict]]:
+        """(statuses, explanation ids, values, details) of each (item results, gate results, subject code)."""
+        parts = [[self._part(result, code) for result in [*items, *gates]] for items, gates, code in reports]
+        flat = [part for report in parts for part in report]
+        ids = intern((part[0] for part in flat), (part[3] for part in flat))
+        packed = []
+        for (items, _, _), report in zip(reports, parts, strict=True):
+            statuses = "".join(STATUS_LETTERS.get(item.status, "?") for item in items)
+            packed.append(_columns(statuses, [ids[part[3]] for part in report], report))
+        return packed
+
+
+def _columns(statuses: str, explanations: list[int], parts: list) -> tuple[str, list[int], list, dict]:
+    values = [part[1] for part in parts]
     while values and values[-1] is None:
         values.pop()
-    details = {str(index): tokens for index, (_, _, tokens) in enumerate(parts) if tokens}
+    details = {str(index): part[2] for index, part in enumerate(parts) if part[2]}
+    shared = sum(1 << index for index, part in enumerate(parts) if len(part) > 4 and part[4])
+    if shared:
+        details[SHARED] = shared  # a bit per position: a few bytes where a list would take a hundred
     return statuses, explanations, values, details
+
+
+def _assemble(items: list[dict], parts: list, ids: dict[str, int]) -> tuple[str, list[int], list, dict]:
+    statuses = "".join(STATUS_LETTERS.get(item.get("status", ""), "?") for item in items)
+    return _columns(statuses, [ids[cached_digest(body)] for body, _, _ in parts], parts)
 
 
 def load_bodies(ids: Iterable[int]) -> dict[int, dict]:
@@ -146,11 +293,17 @@ def unpack(
     statuses: str, explanations: list[int], values: list, bodies: dict[int, dict], details: dict | None = None
 ) -> tuple[list, list]:
     entries = []
+    shared = details.get(SHARED, 0) if details else 0
     for index, pk in enumerate(explanations):
         body = bodies[pk]
         if details and str(index) in details:
             body = _fill(body, details[str(index)])
-        value = values[index] if index < len(values) else None
+        if shared >> index & 1:  # stored with the explanation
+            value = body["value"]
+        elif index < len(values):
+            value = values[index]
+        else:
+            value = None
         order = _ORDER["item_id"] if "item_id" in body else _ORDER["gate_id"] if "gate_id" in body else ()
         entry = {key: value if key == "value" else body[key] for key in order if key in body or key == "value"}
         entry.update((key, item) for key, item in body.items() if key not in entry)

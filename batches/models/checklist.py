@@ -14,7 +14,9 @@ class ChecklistExplanation(models.Model):
     """What explains one item (or gate) of a report, without its recorded value: stored once, shared by reports.
 
     Most items of most reports say the same thing ("Recorded.", or the same missing field), so a report
-    keeps one small id per item instead of the sentence. Insert-only and sealed into the audit chain.
+    keeps one small id per item instead of the sentence. A value read only from records many batches share
+    (a cell line's phenotype, its donor, a priming) is stored here with its item, once for all the reports
+    that show it. Insert-only and sealed into the audit chain.
     """
 
     id = models.AutoField(primary_key=True)

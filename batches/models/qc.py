@@ -130,7 +130,17 @@ class QCResult(LabOwnedModel):
         ]
         ordering = ["batch", "assay", "analyte"]
         verbose_name = "QC result"
-        indexes = [models.Index(fields=["batch", "assay"]), models.Index(fields=["lab", "status"])]
+        indexes = [
+            models.Index(fields=["batch", "assay"]),
+            models.Index(fields=["lab", "status"]),
+            # The batches with a counted out-of-specification result (the batch list's flag): few rows,
+            # so the flag costs the same with a million results stored.
+            models.Index(
+                fields=["batch"],
+                name="qcresult_failed_batch",
+                condition=Q(outcome=choices.QCOutcome.FAIL) & ~Q(status__in=choices.QC_NOT_COUNTED),
+            ),
+        ]
         constraints = [
             c.in_choices("qcresult", "assay", choices.Assay),
             c.in_choices("qcresult", "sample", choices.QCSample),

@@ -11,6 +11,7 @@ dies before committing leaves them for the outbox drain to queue again.
 import json
 import logging
 from collections.abc import Iterable
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -24,11 +25,12 @@ from batches.checklist import (
     load_checklist,
     storage,
 )
-from batches.checklist.engine import evaluate_batch_inputs, evaluate_study_inputs, fingerprint
+from batches.checklist.engine import Fingerprints, evaluate_batch_inputs, evaluate_study_inputs
 from batches.checklist.inputs import load_batch_inputs, load_study_inputs
+from batches.checklist.memo import ChunkMemo, values_shared
 from batches.checklist.outbox import outbox_complete, outbox_snapshot
 from batches.checklist.results import json_default
-from batches.models import BatchEvent, BatchEventKind, ChecklistReport, SecretomeBatch, Study
+from batches.models import ChecklistReport, SecretomeBatch, Study
 from batches.models.checklist import ChecklistActivation, CurrentChecklistReport
 from lims.audit import audit_context
 from lims.roles import READ_ROLES, require_role
@@ -51,11 +53,10 @@ def _lock(kind: str, ids: Iterable[int]) -> None:
 INSERT_REPORTS_SQL = """
     INSERT INTO batches_checklistreport (lab_id, batch_id, study_id, checklist_version, score, score_by_category,
                                          statuses, explanations, "values", details, fingerprint, created_at)
-    SELECT lab, batch, study, version, score, by_category::jsonb, statuses, explanations::integer[], vals::jsonb,
-           details::jsonb, fp, %s
-    FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::float8[], %s::text[], %s::text[],
-                %s::text[], %s::text[], %s::text[], %s::text[]) AS t(lab, batch, study, version, score, by_category,
-                                                                     statuses, explanations, vals, details, fp)
+    SELECT lab, batch, study, version, score, by_category, statuses, explanations, vals, details, fp, %s
+    FROM json_to_recordset(%s::json) AS t(lab bigint, batch bigint, study bigint, version text, score float8,
+                                         by_category jsonb, statuses text, explanations integer[], vals jsonb,
+                                         details jsonb, fp text)
     ON CONFLICT (fingerprint) DO NOTHING
     RETURNING fingerprint, id
 """
@@ -66,30 +67,31 @@ def _json(value) -> str:
 
 
 def _insert_reports(evaluations: list[Evaluation], codes: dict[int, str], now) -> dict[str, int]:
-    """Write a chunk's new reports in one INSERT (explanations interned first); returns fingerprint -> id."""
+    """Write a chunk's new reports in one INSERT (explanations interned first); returns fingerprint -> id.
+
+    The rows travel as one JSON document: one parameter to quote, whatever the chunk's size."""
     if not evaluations:
         return {}
-    packed = storage.pack_many(
-        [
-            ([item.as_dict() for item in e.items], [gate.as_dict() for gate in e.gates], codes.get(e.subject_id))
-            for e in evaluations
-        ]
-    )
-    columns = [
-        [e.lab_id for e in evaluations],
-        [e.subject_id if e.subject_kind == "batch" else None for e in evaluations],
-        [e.subject_id if e.subject_kind == "study" else None for e in evaluations],
-        [e.version for e in evaluations],
-        [e.score for e in evaluations],
-        [_json(e.score_by_category) for e in evaluations],
-        [statuses for statuses, _, _, _ in packed],
-        ["{" + ",".join(map(str, explanations)) + "}" for _, explanations, _, _ in packed],
-        [_json(values) for _, _, values, _ in packed],
-        [_json(details) for _, _, _, details in packed],
-        [e.fingerprint for e in evaluations],
+    packer = storage.ResultPacker(shared_values=values_shared(load_checklist(evaluations[0].version)))
+    packed = packer.pack([(e.items, e.gates, codes.get(e.subject_id)) for e in evaluations])
+    rows = [
+        {
+            "lab": e.lab_id,
+            "batch": e.subject_id if e.subject_kind == "batch" else None,
+            "study": e.subject_id if e.subject_kind == "study" else None,
+            "version": e.version,
+            "score": e.score,
+            "by_category": e.score_by_category,
+            "statuses": statuses,
+            "explanations": explanations,
+            "vals": values,
+            "details": details,
+            "fp": e.fingerprint,
+        }
+        for e, (statuses, explanations, values, details) in zip(evaluations, packed, strict=True)
     ]
     with connection.cursor() as cursor:
-        cursor.execute(INSERT_REPORTS_SQL, [now, *columns])
+        cursor.execute(INSERT_REPORTS_SQL, [now, _json(rows)])
         return dict(cursor.fetchall())
 
 
@@ -113,8 +115,10 @@ def _store(
 ) -> dict[int, int]:
     """Write the new reports, point every subject at its report; returns subject id -> report id.
 
-    A fixed number of statements per chunk, whatever its size: one INSERT for the reports, one upsert
-    for the pointers, one INSERT for the batch events.
+    A fixed number of statements per chunk, whatever its size: one INSERT for the reports (after their
+    explanations are interned), one upsert for the pointers. A check writes no batch event: the report
+    itself (batch, version, score, time), sealed into the audit chain, is the record that the batch was
+    checked, and a "checked" event with its history copy would store that three times over.
     """
     now = timezone.now()
     report_ids = {**written, **_insert_reports(list(evaluations.values()), codes, now)}
@@ -132,18 +136,6 @@ def _store(
         CurrentChecklistReport.objects.bulk_create(
             moved, update_conflicts=True, unique_fields=[kind], update_fields=["report", "since"]
         )
-    if kind == "batch" and evaluations:
-        BatchEvent.objects.bulk_create(
-            [
-                BatchEvent(
-                    lab_id=evaluation.lab_id,
-                    batch_id=pk,
-                    kind=BatchEventKind.CHECKED,
-                    data={"report": reports[pk], "checklist_version": evaluation.version, "score": evaluation.score},
-                )
-                for pk, evaluation in sorted(evaluations.items())
-            ]
-        )
     return reports
 
 
@@ -157,8 +149,11 @@ def _run(kind: str, ids: list[int], version: str | None) -> tuple[dict[int, int]
     from batches.checklist import active_checklist_version
 
     checklist = load_checklist(version or active_checklist_version())
+    # A batch's evaluation shares, within the chunk, what it reads alike with the chunk's other batches.
     load, evaluate = (
-        (load_batch_inputs, evaluate_batch_inputs) if kind == "batch" else (load_study_inputs, evaluate_study_inputs)
+        (load_batch_inputs, partial(evaluate_batch_inputs, memo=ChunkMemo(checklist)))
+        if kind == "batch"
+        else (load_study_inputs, evaluate_study_inputs)
     )
     with transaction.atomic():
         _lock(kind, ids)
@@ -167,7 +162,7 @@ def _run(kind: str, ids: list[int], version: str | None) -> tuple[dict[int, int]
         inputs = load(ids)
         if not inputs:
             return {}, set()
-        fingerprints = {pk: fingerprint(checklist, subject) for pk, subject in inputs.items()}
+        fingerprints = dict(zip(inputs, map(Fingerprints(checklist), inputs.values()), strict=True))
         subject_field = _subject_field(kind)
         current = {
             pk: (report_id, known)

@@ -31,6 +31,7 @@ from batches.services.records import (
 )
 from batches.views.forms import edit_page, posted_version, save_through_service, validate_only, validation_response
 from batches.views.review import release_refused_summary, signed_reject, signed_release
+from lims.api.pagination import after_cursor, encode_cursor
 from lims.models import Lab
 from lims.selectors.audit_trail import AuditTrailFilters, audit_trail_for_batch
 from lims.web import (
@@ -41,6 +42,7 @@ from lims.web import (
     member_required,
     require_write,
     scoped,
+    user_lab_ids,
     writable_labs,
 )
 from protocols import services as deviations
@@ -132,13 +134,32 @@ def _checklist_context(batch):
     return evaluation, todo
 
 
+BATCH_LIST_PAGE = 50
+
+
 @member_required
 def batch_list(request):
-    batches = _batches_for(request.user).select_related("passage__cell_line", "priming").order_by("-created_at")
+    """The newest batches first, a page at a time: `?after=` a page's last row (keyset, no count, no OFFSET)."""
+    # The user's labs as values, not a subquery: then the (lab, created_at) index serves the order, and a
+    # page reads its rows whatever the number of the lab's batches.
+    labs = list(user_lab_ids(request.user).values_list("lab_id", flat=True))
+    batches = (
+        m.SecretomeBatch.objects.filter(lab_id__in=labs)
+        .select_related("passage__cell_line", "priming")
+        .order_by("-created_at", "-id")
+    )
     status = request.GET.get("status", "")
     if status in BatchStatus.values:
         batches = batches.filter(status=status)
-    batches = list(batches[:300])
+    after = request.GET.get("after", "")
+    if after:
+        try:
+            batches = after_cursor(batches, after)
+        except ValueError:
+            after = ""  # not a cursor this page gave: the newest batches
+    batches = list(batches[: BATCH_LIST_PAGE + 1])
+    older = encode_cursor(batches[BATCH_LIST_PAGE - 1]) if len(batches) > BATCH_LIST_PAGE else ""
+    batches = batches[:BATCH_LIST_PAGE]
     scores = checklist_current_scores(batch_ids=[b.pk for b in batches])
     return render(
         request,
@@ -148,6 +169,8 @@ def batch_list(request):
             "status": status,
             "statuses": BatchStatus.choices,
             "can_create": may_create(request.user),
+            "older": older,
+            "after": after,
         },
     )
 

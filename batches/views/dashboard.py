@@ -7,13 +7,14 @@ from batches import models as m
 from batches.choices import QC_NOT_COUNTED, BatchStatus, QCOutcome, QCStatus
 from batches.selectors import checklist_current_scores
 from lims.models import Membership, Role
-from lims.web import may_create, member_required, scoped
+from lims.web import may_create, member_required, scoped, user_lab_ids
 
 
 @member_required
 def dashboard(request):
     user = request.user
-    batches = scoped(m.SecretomeBatch.objects.all(), user)
+    # The user's labs as values, not a subquery, so the (lab, created_at) index serves the newest batches.
+    batches = m.SecretomeBatch.objects.filter(lab_id__in=list(user_lab_ids(user).values_list("lab_id", flat=True)))
     by_status = dict(batches.values_list("status").annotate(n=Count("pk")))
     active = list(
         batches.exclude(status=BatchStatus.RETIRED).select_related("passage__cell_line").order_by("-created_at")[:200]

@@ -73,14 +73,19 @@ def _results_in_words(request, assay: str, analyte: str) -> list:
     return list(queryset.select_related("batch").order_by("batch__collected_at", "batch__code", "pk")[:100])
 
 
+TREND_POINTS = 500
+
+
 @member_required
 def qc_trend_data(request):
-    """Points (one per result, in production order) and the specification limits in force."""
+    """Points (one per result, in production order; the latest TREND_POINTS) and the limits in force."""
     assay, analyte, product_type, queryset = _results(request)
     colour_field, colour_label = COLOUR_BY.get(request.GET.get("colour_by", "priming"), COLOUR_BY["priming"])
-    rows = queryset.select_related("batch", "specification").order_by("batch__collected_at", "batch__code", "pk")
+    # The latest TREND_POINTS results, in production order: a chart of a lab's whole history would grow
+    # with every batch, and the recent ones are those a lab looks at.
+    rows = queryset.select_related("batch", "specification").order_by("-batch__collected_at", "-batch__code", "-pk")
     points = []
-    for result in rows.values(
+    latest = rows.values(
         "pk",
         "value",
         "unit",
@@ -94,7 +99,8 @@ def qc_trend_data(request):
         "specification__warn_min",
         "specification__warn_max",
         group=F(colour_field),
-    ):
+    )[:TREND_POINTS]
+    for result in reversed(list(latest)):
         points.append(
             {
                 "id": result["pk"],

@@ -1,5 +1,6 @@
 """Batches over the API: lifecycle actions, locking, lineage, filters and a constant number of queries."""
 
+import base64
 import datetime as dt
 
 import pytest
@@ -181,6 +182,44 @@ def test_page_size_is_capped_at_200(api, lab, technician):
     response = api(technician).get("/api/v1/batches/", {"page_size": 1000})
     assert len(response.data["results"]) == 200
     assert response.data["count"] == 203
+
+
+def test_next_cursor_walks_the_list_newest_first_without_counting_or_skipping(api, lab, technician):
+    passage = f.PassageFactory(lab=lab)
+    batches = f.SecretomeBatchFactory.create_batch(25, lab=lab, passage=passage, priming=None)
+    same_moment = timezone.now()  # rows written in the same microsecond are ordered by id
+    SecretomeBatch.objects.filter(pk__in=[b.pk for b in batches[5:15]]).update(created_at=same_moment)
+    elsewhere = f.LabFactory(slug="elsewhere")
+    f.SecretomeBatchFactory(lab=elsewhere, passage=f.PassageFactory(lab=elsewhere), priming=None)  # not listed
+    client = api(technician)
+    everything = [row["id"] for row in client.get("/api/v1/batches/", {"page_size": 200}).data["results"]]
+    assert len(everything) == 25
+
+    first = client.get("/api/v1/batches/", {"page_size": 10}).data
+    assert first["count"] == 25 and first["next_cursor"]
+    seen, cursor, pages = [row["id"] for row in first["results"]], first["next_cursor"], []
+    while cursor:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get("/api/v1/batches/", {"page_size": 10, "after": cursor}).data
+        assert page["count"] is None and page["previous"] is None
+        assert not any("count(" in q["sql"].lower() or "offset" in q["sql"].lower() for q in queries.captured_queries)
+        pages.append(len(queries))
+        seen += [row["id"] for row in page["results"]]
+        cursor = page["next_cursor"]
+        assert (page["next"] is None) == (cursor is None)
+    assert seen == everything  # every row once, in the list's order
+    assert pages[0] == pages[-1]  # the same queries for a middle and the last page
+
+
+def test_after_is_refused_with_another_ordering_or_a_cursor_the_list_did_not_give(api, lab, technician):
+    f.SecretomeBatchFactory.create_batch(3, lab=lab, passage=f.PassageFactory(lab=lab), priming=None)
+    client = api(technician)
+    cursor = client.get("/api/v1/batches/", {"page_size": 1}).data["next_cursor"]
+    assert client.get("/api/v1/batches/", {"after": cursor, "ordering": "code"}).status_code == 400
+    naive = base64.urlsafe_b64encode(b"2025-01-01T00:00:00|5").decode()  # no time zone
+    for bad in ("nonsense", "", "MjAyNS0wMS0wMQ", naive, cursor + "%%"):
+        response = client.get("/api/v1/batches/", {"after": bad})
+        assert response.status_code == 400 and "after" in response.data, bad
 
 
 @pytest.fixture

@@ -78,6 +78,7 @@ CROSS_RECORD_RULES = {
     "file": "an uploaded file holds a sheet or an instrument export, not any bytes (its content)",
     "studies": "the studies exported are studies of your labs (other rows)",
     "receiver": "a shipment goes to a partner lab this lab ships to (other rows)",
+    "after": "a list's cursor is one a page of that list gave (next_cursor), in its default order (ordering)",
     "plate_method": "a plate reader's file is read as bca or elisa (instrument)",
     "schedule_days": "dosing days are listed in order, each once (an order within the list)",
     "conditioning_time_h": "conditioning starts after the producing passage was harvested (passage)",

@@ -107,3 +107,48 @@ def test_the_methods_export_of_a_study_reads_current_reports_in_a_fixed_budget(l
         export = study_methods_export(study=lab_data["study"])
     assert len(export["checklist"]["batches"]) == 6
     assert len(captured.captured_queries) <= 20
+
+
+def test_the_batch_list_pages_older_batches_by_keyset_at_the_same_cost(client, lab, reviewer, monkeypatch):
+    from batches.views import batches as views
+
+    monkeypatch.setattr(views, "BATCH_LIST_PAGE", 4)
+    passage = f.PassageFactory(lab=lab)
+    made = f.SecretomeBatchFactory.create_batch(10, lab=lab, passage=passage, priming=None)
+    newest_first = [b.code for b in sorted(made, key=lambda b: (b.created_at, b.pk), reverse=True)]
+    client.force_login(reviewer)
+    client.get("/")
+    url, seen, costs = "/batches/", [], []
+    while url:
+        costs.append(_queries(client, url))
+        response = client.get(url)
+        seen += [batch.code for batch, _score in response.context["batches"]]
+        older = response.context["older"]
+        url = f"/batches/?after={older}" if older else ""
+        if older:
+            assert f"after={older}" in response.content.decode()  # the "Older batches" link
+    assert seen == newest_first
+    assert len(set(costs)) == 1  # the first, a middle and the last page cost the same queries
+    response = client.get("/batches/?after=not-a-cursor")
+    assert [b.code for b, _ in response.context["batches"]] == newest_first[:4]
+
+
+def test_qc_trend_data_plots_the_latest_results_in_production_order(client, lab, reviewer, technician, monkeypatch):
+    import datetime as dt
+
+    from batches.views import trends
+
+    monkeypatch.setattr(trends, "TREND_POINTS", 3)
+    passage = f.PassageFactory(lab=lab)
+    start = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)  # collected 2–6 March, tested on the 10th
+    for day in (4, 1, 5, 2, 3):  # recorded out of production order
+        batch = f.SecretomeBatchFactory(
+            lab=lab, passage=passage, priming=None, code=f"SB-T{day}", collected_at=start + dt.timedelta(days=day)
+        )
+        f.QCResultFactory(
+            lab=lab, batch=batch, assay="endotoxin", method="lal_kinetic", value=day, unit="EU/mL",
+            performed_by=technician, performed_on=dt.date(2025, 3, 10),
+        )  # fmt: skip
+    client.force_login(reviewer)
+    points = client.get("/qc/trends/data/?assay=endotoxin").json()["points"]
+    assert [p["batch"] for p in points] == ["SB-T3", "SB-T4", "SB-T5"]
