@@ -6,6 +6,8 @@ from lims.models import Lab, Membership, Role
 
 WRITE_ROLES = {Role.TECHNICIAN, Role.REVIEWER, Role.LAB_ADMIN}
 REVIEW_ROLES = {Role.REVIEWER}
+# Justifying a deviation is the bench's and the PI's account of what happened; the lab admin does not write it.
+JUSTIFY_ROLES = {Role.TECHNICIAN, Role.REVIEWER}
 READ_ROLES = {Role.TECHNICIAN, Role.REVIEWER, Role.AUDITOR, Role.LAB_ADMIN}
 
 

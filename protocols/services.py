@@ -16,7 +16,7 @@ from batches.models import CellLine, Passage, PrimingCondition, SecretomeBatch
 from lims import write_rules
 from lims.audit import audit_context
 from lims.models import Lab
-from lims.roles import REVIEW_ROLES, WRITE_ROLES, require_role
+from lims.roles import JUSTIFY_ROLES, REVIEW_ROLES, WRITE_ROLES, require_role
 from lims.services.signatures import signature_sign
 from lims.signatures import SignatureMeaning
 from protocols.models import (
@@ -469,7 +469,7 @@ def _locked_deviation(deviation: Deviation) -> Deviation:
 
 def deviation_justify(*, deviation: Deviation, actor, justification: str) -> Deviation:
     """Say why the batch departed from its SOP; the deviation stays open until a reviewer approves it."""
-    require_role(actor, deviation.lab_id, WRITE_ROLES, "Justifying a deviation")
+    require_role(actor, deviation.lab_id, JUSTIFY_ROLES, "Justifying a deviation")
     text = (justification or "").strip()
     if not text:
         raise ValidationError({"justification": ["Say why the value departed from the SOP."]})

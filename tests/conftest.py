@@ -106,5 +106,17 @@ def outsider(other_lab):
 
 
 @pytest.fixture
+def cast(technician, reviewer, auditor, lab_admin, outsider) -> dict:
+    """The fixed cast by role name, the outsider (a technician of another lab) included."""
+    return {
+        "technician": technician,
+        "reviewer": reviewer,
+        "auditor": auditor,
+        "lab_admin": lab_admin,
+        "outsider": outsider,
+    }
+
+
+@pytest.fixture
 def require_services() -> bool:
     return os.environ.get("REQUIRE_SERVICES") == "1"

@@ -4,7 +4,7 @@ Each transition is atomic, locks the row, is idempotent, and writes a BatchEvent
 transaction (STYLE.md 2–3).
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from batches.choices import QC_NOT_COUNTED, BatchStatus
@@ -110,11 +110,20 @@ def batch_return_for_changes(*, batch: SecretomeBatch, actor, reason: str) -> Se
         )
 
 
+def _refuse_own_batch(batch: SecretomeBatch, actor, action: str) -> None:
+    """Nobody signs off their own work: the batch's operator, or who recorded it, does not release or reject it."""
+    if actor.pk in {batch.operator_id, batch.created_by_id}:
+        raise PermissionDenied(
+            f"Nobody {action} a batch they made or recorded; another reviewer of the lab must do it."
+        )
+
+
 def batch_release(*, batch: SecretomeBatch, actor, password: str, request=None) -> SecretomeBatch:
     """Release a submitted batch; releasing is an electronic signature (meaning "released")."""
     require_role(actor, batch.lab_id, REVIEW_ROLES, "Releasing a batch")
     with transaction.atomic(), audit_context(actor=actor):
         locked = SecretomeBatch.objects.select_for_update().get(pk=batch.pk)
+        _refuse_own_batch(locked, actor, "releases")
         if locked.status == BatchStatus.RELEASED:
             return locked
         blockers = batch_release_blockers(batch=locked)
@@ -140,6 +149,7 @@ def batch_reject(*, batch: SecretomeBatch, actor, reason: str, password: str, re
         raise ValidationError({"reason": ["Say why the batch is rejected."]})
     with transaction.atomic(), audit_context(actor=actor, reason=reason):
         locked = SecretomeBatch.objects.select_for_update().get(pk=batch.pk)
+        _refuse_own_batch(locked, actor, "rejects")
         if locked.status == BatchStatus.REJECTED:
             return locked
         rejected = _transition(

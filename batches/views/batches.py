@@ -33,6 +33,7 @@ from batches.views.forms import edit_page, posted_version, save_through_service,
 from batches.views.review import release_refused_summary, signed_reject, signed_release
 from lims.api.pagination import after_cursor, encode_cursor
 from lims.models import Lab
+from lims.roles import JUSTIFY_ROLES, user_role
 from lims.selectors.audit_trail import AuditTrailFilters, audit_trail_for_batch
 from lims.web import (
     can_review,
@@ -237,7 +238,7 @@ def _returned_reason(batch):
 
 def _deviations(user, batch):
     """The batch's standing deviations, each with what this user may do about it."""
-    writer = can_write(user, batch.lab_id)
+    justifier = user_role(user, batch.lab_id) in JUSTIFY_ROLES
     reviewer = can_review(user, batch.lab_id)
     rows = []
     for deviation in (
@@ -251,7 +252,7 @@ def _deviations(user, batch):
             {
                 "deviation": deviation,
                 "sentence": deviation_sentence(deviation),
-                "may_justify": writer and is_open,
+                "may_justify": justifier and is_open,
                 "may_approve": reviewer
                 and is_open
                 and bool(deviation.justification.strip())

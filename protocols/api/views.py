@@ -14,7 +14,7 @@ from batches.api.serializers import SignatureSerializer
 from lims.api.filters import LabFilterSet
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
 from lims.models import Lab
-from lims.roles import REVIEW_ROLES, WRITE_ROLES
+from lims.roles import JUSTIFY_ROLES, REVIEW_ROLES, WRITE_ROLES
 from lims.services.records import expected_version
 from protocols import selectors, services
 from protocols.api import serializers
@@ -173,7 +173,7 @@ class DeviationViewSet(LabScopedReadOnlyViewSet):
     filterset_class = DeviationFilter
     ordering_fields = ("created_at", "parameter", "status")
     ordering = ("batch", "parameter", "id")
-    action_roles = {"justify": WRITE_ROLES, "approve": REVIEW_ROLES}
+    action_roles = {"justify": JUSTIFY_ROLES, "approve": REVIEW_ROLES}
 
     def _respond(self, deviation: Deviation) -> Response:
         fresh = self.get_queryset().get(pk=deviation.pk)

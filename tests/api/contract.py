@@ -37,16 +37,6 @@ class ResourceContract:
         return None
 
     # --- helpers ----------------------------------------------------------------------------------
-    @pytest.fixture
-    def cast(self, technician, reviewer, auditor, lab_admin, outsider) -> dict:
-        return {
-            "technician": technician,
-            "reviewer": reviewer,
-            "auditor": auditor,
-            "lab_admin": lab_admin,
-            "outsider": outsider,
-        }
-
     def detail(self, instance) -> str:
         return f"{self.url}{instance.pk}/"
 
