@@ -89,17 +89,6 @@ def _factory(model):
     return getattr(f, f"{model.__name__}Factory", None)
 
 
-@pytest.fixture
-def cast(lab, technician, reviewer, auditor, lab_admin, outsider):
-    return {
-        "technician": technician,
-        "reviewer": reviewer,
-        "auditor": auditor,
-        "lab_admin": lab_admin,
-        "outsider": outsider,
-    }
-
-
 def _row(model, lab, performer=None, **kwargs):
     """A draft row of the model in the lab, made by its factory (None when it has none)."""
     factory = _factory(model)
