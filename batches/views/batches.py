@@ -222,7 +222,9 @@ def release_blockers_for(user, batch) -> list[str]:
     """What stands between a submitted batch and its release, for a reviewer to read before signing."""
     if batch.status != BatchStatus.SUBMITTED or not can_review(user, batch.lab_id):
         return []
-    return [in_words(blocker) for blocker in batch_release_blockers(batch=batch)]
+    own = user.pk in {batch.operator_id, batch.created_by_id}  # never your own work (the service refuses it too)
+    mine = ["You made or recorded this batch: another reviewer of the lab releases it."] if own else []
+    return mine + [in_words(blocker) for blocker in batch_release_blockers(batch=batch)]
 
 
 def _returned_reason(batch):

@@ -248,6 +248,19 @@ def test_release_blockers_are_sentences_shown_before_the_password(client, demo):
         assert not re.search(r"\b[a-z]+_[a-z_]+\b", blocker), blocker
 
 
+def test_a_reviewer_reads_before_the_password_that_their_own_batch_is_released_by_another(client, demo):
+    pi = _login(client, "pi")
+    batch = _batch("SB-25-002")
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    assert "You made or recorded this batch" not in page  # the technician made it
+    m.SecretomeBatch.objects.filter(pk=batch.pk).update(operator=pi)
+    page = client.get(f"/batches/{batch.pk}/").content.decode()
+    dialog = page[page.index('<dialog id="release-dialog"') :]
+    dialog = dialog[: dialog.index("</dialog>")]
+    assert "You made or recorded this batch: another reviewer of the lab releases it." in dialog
+    assert 'id="release-password"' not in dialog
+
+
 def test_a_refused_release_says_so_once(client, demo):
     _login(client, "pi")
     batch = _batch("SB-25-003")
