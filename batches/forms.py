@@ -3,9 +3,10 @@
 import re
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.html import format_html, format_html_join
 
 from batches import models as m
 from batches.choices import GroupRole
@@ -295,11 +296,73 @@ class StudyGroupForm(forms.Form):
         return dict(self.cleaned_data)
 
 
+SUGGESTED_CODES = 300
+
+
+class CodeInput(forms.TextInput):
+    """A text box for a record's code with the newest codes as suggestions (a datalist): the page never lists
+    every record of a large lab, and any code of the lab may be typed."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.suggestions: list[str] = []
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = dict(attrs or {})
+        list_id = f"{attrs.get('id', name)}-codes"
+        box = super().render(name, value, {**attrs, "list": list_id, "autocomplete": "off"}, renderer)
+        options = format_html_join("", '<option value="{}">', ((code,) for code in self.suggestions))
+        return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
+
+
+class ByCodeChoiceField(forms.ModelChoiceField):
+    """A record of the lab chosen by its code (a record id is taken too, as clients of the form may send it)."""
+
+    widget = CodeInput
+
+    def __init__(self, queryset, *, noun: str, **kwargs):
+        super().__init__(queryset, **kwargs)
+        self.noun = noun
+        self.widget.suggestions = list(
+            queryset.order_by("-created_at", "-pk").values_list("code", flat=True)[:SUGGESTED_CODES]
+        )
+
+    def prepare_value(self, value):
+        return value.code if isinstance(value, models.Model) else value
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).strip()
+        found = list(self.queryset.filter(code=text)[:2])
+        if not found and text.isdigit():
+            found = list(self.queryset.filter(pk=int(text)))
+        if len(found) != 1:
+            raise ValidationError(f"No {self.noun} with the code “{text}” in this lab.", code="invalid_choice")
+        return found[0]
+
+
+def _by_code(form, name: str, noun: str, queryset, help_text: str) -> None:
+    """Replaces the form's drop-down of every `name` in the lab by a code box with suggestions."""
+    old = form.fields[name]
+    field = ByCodeChoiceField(queryset, noun=noun, required=old.required, label=old.label, help_text=help_text)
+    field.unit = getattr(old, "unit", "")
+    form.fields[name] = field
+
+
 class AdministrationForm(form_for(m.Administration, ["batch", "aliquot", *ADMINISTRATION_FIELDS])):
     """The study's groups as a list; an irregular schedule typed as days, e.g. "-1, 7, 11"."""
 
     def __init__(self, *args, study=None, **kwargs):
         super().__init__(*args, **kwargs)
+        for name, help_text in (
+            ("batch", f"Type or pick its code (the {SUGGESTED_CODES} newest are suggested)."),
+            ("aliquot", "The aliquot the dose came from, if it was recorded: type or pick its code."),
+        ):
+            queryset = self.fields[name].queryset
+            if study is not None:
+                queryset = queryset.filter(lab_id=study.lab_id)  # the study's lab: the batch given is its own
+            _by_code(self, name, name, queryset, help_text)
         names = [g.get("name") for g in (study.groups or []) if isinstance(g, dict)] if study else []
         self.fields["group"] = forms.ChoiceField(choices=[(n, n) for n in names], label="Group")
         self.fields["group"].unit = ""

@@ -377,3 +377,25 @@ def test_the_auditor_sees_no_form_that_would_write(client, demo):
     # And the technician does see them, so the test can fail.
     _as(client, "tech")
     assert _write_forms(client.get(f"/studies/{study.pk}/").content.decode())
+
+
+def test_a_study_names_the_batch_given_by_its_code_with_the_newest_codes_suggested(client, demo):
+    _as(client, "tech")
+    study = m.Study.objects.get(lab__slug="demo-lab")
+    page = client.get(f"/studies/{study.pk}/").content.decode()
+    box = re.search(r'<input type="text" name="batch"[^>]*list="(id_administration_batch-codes)"[^>]*>', page)
+    assert box, "the batch is a code box, not a list of every batch of the lab"
+    suggestions = page[page.index(f'<datalist id="{box.group(1)}">') :]
+    suggestions = suggestions[: suggestions.index("</datalist>")]
+    assert '<option value="SB-25-006">' in suggestions and "<select" not in page[box.start() - 200 : box.start()]
+    group = study.groups[0]["name"]
+    unknown = client.post(f"/studies/{study.pk}/add/administration/", {"batch": "SB-NOPE", "group": group})
+    assert unknown.status_code == 200 and "No batch with the code “SB-NOPE” in this lab." in _text(unknown)
+    before = study.administrations.count()
+    given = client.post(
+        f"/studies/{study.pk}/add/administration/",
+        {"batch": " SB-25-006 ", "aliquot": "", "group": group, "dose_value": 3, "dose_unit": "ug_protein"},
+    )
+    assert given.status_code == 302, _text(given)[:1500]
+    assert study.administrations.count() == before + 1
+    assert study.administrations.order_by("-pk").first().batch.code == "SB-25-006"
