@@ -15,6 +15,9 @@ COLOUR_BY = {
 }
 
 
+TREND_POINTS = 500  # a chart shows a lab's latest results, not its whole history
+
+
 def _title(assay: str, analyte: str) -> str:
     label = dict(Assay.choices).get(assay, "QC results")
     return f"{label}, {analyte}" if analyte else label
@@ -37,12 +40,12 @@ def _results(request):
 @member_required
 def qc_trends(request):
     assay, analyte, product_type, queryset = _results(request)
-    analytes = sorted(
-        set(
-            scoped(m.QCResult.objects.filter(assay=assay), request.user)
-            .exclude(analyte="")
-            .values_list("analyte", flat=True)
-        )
+    analytes = list(  # distinct in the database: a lab's results of an assay may run to tens of thousands
+        scoped(m.QCResult.objects.filter(assay=assay), request.user)
+        .exclude(analyte="")
+        .order_by("analyte")
+        .values_list("analyte", flat=True)
+        .distinct()
     )
     return render(
         request,
@@ -56,7 +59,9 @@ def qc_trends(request):
             "product_type": product_type,
             "colour_by": request.GET.get("colour_by", "priming"),
             "colour_choices": [(k, v[1]) for k, v in COLOUR_BY.items()],
-            "result_count": queryset.count(),
+            # Counted up to what the chart shows (a count of a long history would scan it all).
+            "result_count": queryset.order_by()[: TREND_POINTS + 1].count(),
+            "trend_points": TREND_POINTS,
             "title": _title(assay, analyte),
             "in_words": _results_in_words(request, assay, analyte),
         },
@@ -71,9 +76,6 @@ def _results_in_words(request, assay: str, analyte: str) -> list:
     if analyte:
         queryset = queryset.filter(analyte=analyte)
     return list(queryset.select_related("batch").order_by("batch__collected_at", "batch__code", "pk")[:100])
-
-
-TREND_POINTS = 500
 
 
 @member_required

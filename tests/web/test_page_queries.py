@@ -152,3 +152,5 @@ def test_qc_trend_data_plots_the_latest_results_in_production_order(client, lab,
     client.force_login(reviewer)
     points = client.get("/qc/trends/data/?assay=endotoxin").json()["points"]
     assert [p["batch"] for p in points] == ["SB-T3", "SB-T4", "SB-T5"]
+    page = client.get("/qc/trends/?assay=endotoxin").content.decode()
+    assert "The latest 3 results, one per batch in production order." in page  # 5 results, counted up to 4
