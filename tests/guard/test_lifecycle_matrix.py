@@ -1,4 +1,4 @@
-"""The lifecycle rows of the role table: role × (service, API) × every lifecycle action.
+"""The lifecycle rows of the role table: role × (service, API, web) × every lifecycle action.
 
 DESIGN.md "Who may do what" is the contract, mirrored row by row in TABLE below: who submits and amends,
 who returns, verifies, rejects, releases, corrects and retires, who justifies and approves deviations, who
@@ -6,7 +6,9 @@ publishes and retires SOP versions, and who manages members and partner labs. A 
 none of it. Signed actions are never done on your own work: the person who performed a QC result, operated
 a batch or justified a deviation does not verify, release or approve it.
 
-Each action is tried by every role through its service and through its API route. An allowed try really acts
+Each action is tried by every role through its service and through its API route, and the nine the pages
+offer as buttons (submit, return, release, reject, verify and reject QC, justify, approve, publish an SOP)
+through the page's own form. An allowed try really acts
 (the status moves, the event, signature or new row is there); a refused one raises PermissionDenied (the
 service) or answers 403/404 (the API) and leaves every table it could have touched as it was.
 """
@@ -504,3 +506,50 @@ def test_the_batch_page_offers_justifying_only_to_whom_the_table_allows(role, cl
     page = client.get(reverse("batches:batch-detail", args=[deviation.batch_id])).content.decode()
     justify_form = reverse("batches:deviation-action", args=[deviation.pk, "justify"])
     assert (justify_form in page) == (role in TABLE["justify a deviation"])
+
+
+# --- the web door: the pages' own forms post the same actions ----------------------------------------------
+
+
+def _form(path: str, body: dict | None = None):
+    return lambda client, subject: client.post(path.format(pk=subject.pk), body or {})
+
+
+WEB = {
+    "submit a batch": _form("/batches/{pk}/submit/", {"confirm": "on"}),
+    "return a submitted batch": _form("/batches/{pk}/return/", {"reason": REASON}),
+    "release a batch": _form("/batches/{pk}/release/", {"password": PASSWORD, "meaning": "released"}),
+    "reject a batch": _form("/batches/{pk}/reject/", SIGNED_REASON),
+    "verify a QC result": _form("/review/qc/{pk}/verify/", {"password": PASSWORD, "meaning": "verified"}),
+    "reject a QC result": _form("/review/qc/{pk}/reject/", SIGNED_REASON),
+    "justify a deviation": _form("/deviations/{pk}/justify/", {"justification": REASON}),
+    "approve a deviation": _form("/deviations/{pk}/approve/"),
+    "publish an SOP version": _form("/protocols/versions/{pk}/publish/", SIGNED),
+}
+WEB_CASES = [(action, role) for action in WEB for role in ROLES]
+
+
+@pytest.mark.parametrize(("action_name", "role"), WEB_CASES)
+def test_the_web_pages_follow_the_table(action_name, role, lab, cast, client):
+    """Allowed: the page acts (and sends the user on); refused: the page says why or answers 403/404, and
+    nothing changed. The outsider, from another lab, finds nothing there (404)."""
+    actor = cast[role]
+    subject = ACTIONS[action_name].subject(lab, cast)
+    before = _state()
+    client.force_login(actor)
+    response = WEB[action_name](client, subject)
+    if role == "outsider":
+        assert response.status_code == 404, response.status_code
+    else:
+        assert response.status_code in (200, 302, 403), response.status_code
+    if role in TABLE[action_name]:
+        assert ACTIONS[action_name].done(subject, actor), f"web: {action_name} as {role} changed nothing"
+    else:
+        assert _state() == before, f"web: {action_name} as {role} was refused but changed something"
+
+
+def test_the_web_door_covers_the_actions_its_pages_offer():
+    # Amendments, corrections, retirement, SOP retirement and memberships have their own pages or the API;
+    # these are the lifecycle buttons of the batch page, the review queue and the SOP page.
+    assert set(WEB) <= set(ACTIONS)
+    assert len(WEB) == 9
