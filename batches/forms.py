@@ -305,13 +305,14 @@ class CodeInput(forms.TextInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs)
-        self.suggestions: list[str] = []
+        self.suggestions = None  # a queryset of the lab's rows, read only when the box is drawn
 
     def render(self, name, value, attrs=None, renderer=None):
         attrs = dict(attrs or {})
         list_id = f"{attrs.get('id', name)}-codes"
         box = super().render(name, value, {**attrs, "list": list_id, "autocomplete": "off"}, renderer)
-        options = format_html_join("", '<option value="{}">', ((code,) for code in self.suggestions))
+        newest = self.suggestions.order_by("-created_at", "-pk").values_list("code", flat=True)[:SUGGESTED_CODES]
+        options = format_html_join("", '<option value="{}">', ((code,) for code in newest))
         return format_html('{}<datalist id="{}">{}</datalist>', box, list_id, options)
 
 
@@ -323,9 +324,7 @@ class ByCodeChoiceField(forms.ModelChoiceField):
     def __init__(self, queryset, *, noun: str, **kwargs):
         super().__init__(queryset, **kwargs)
         self.noun = noun
-        self.widget.suggestions = list(
-            queryset.order_by("-created_at", "-pk").values_list("code", flat=True)[:SUGGESTED_CODES]
-        )
+        self.widget.suggestions = queryset
 
     def prepare_value(self, value):
         return value.code if isinstance(value, models.Model) else value
@@ -342,10 +341,10 @@ class ByCodeChoiceField(forms.ModelChoiceField):
         return found[0]
 
 
-def _by_code(form, name: str, noun: str, queryset, help_text: str) -> None:
+def _by_code(form, name: str, queryset, help_text: str) -> None:
     """Replaces the form's drop-down of every `name` in the lab by a code box with suggestions."""
     old = form.fields[name]
-    field = ByCodeChoiceField(queryset, noun=noun, required=old.required, label=old.label, help_text=help_text)
+    field = ByCodeChoiceField(queryset, noun=name, required=old.required, label=old.label, help_text=help_text)
     field.unit = getattr(old, "unit", "")
     form.fields[name] = field
 
@@ -362,7 +361,7 @@ class AdministrationForm(form_for(m.Administration, ["batch", "aliquot", *ADMINI
             queryset = self.fields[name].queryset
             if study is not None:
                 queryset = queryset.filter(lab_id=study.lab_id)  # the study's lab: the batch given is its own
-            _by_code(self, name, name, queryset, help_text)
+            _by_code(self, name, queryset, help_text)
         names = [g.get("name") for g in (study.groups or []) if isinstance(g, dict)] if study else []
         self.fields["group"] = forms.ChoiceField(choices=[(n, n) for n in names], label="Group")
         self.fields["group"].unit = ""

@@ -110,9 +110,13 @@ def batch_return_for_changes(*, batch: SecretomeBatch, actor, reason: str) -> Se
         )
 
 
+def batch_is_own_work(batch: SecretomeBatch, user) -> bool:
+    """The user operated the batch or recorded it: they do not release or reject it (never your own work)."""
+    return user.pk in {batch.operator_id, batch.created_by_id}
+
+
 def _refuse_own_batch(batch: SecretomeBatch, actor, action: str) -> None:
-    """Nobody signs off their own work: the batch's operator, or who recorded it, does not release or reject it."""
-    if actor.pk in {batch.operator_id, batch.created_by_id}:
+    if batch_is_own_work(batch, actor):
         raise PermissionDenied(
             f"Nobody {action} a batch they made or recorded; another reviewer of the lab must do it."
         )

@@ -19,7 +19,13 @@ from batches.labels import in_words
 from batches.models import BatchEventKind
 from batches.selectors import checklist_current_evaluations, checklist_current_scores, checklist_latest_report
 from batches.services.aliquots import aliquot_series_create
-from batches.services.lifecycle import ReleaseRefused, batch_release_blockers, batch_return_for_changes, batch_submit
+from batches.services.lifecycle import (
+    ReleaseRefused,
+    batch_is_own_work,
+    batch_release_blockers,
+    batch_return_for_changes,
+    batch_submit,
+)
 from batches.services.qc import qc_result_correct, qc_result_record, qc_result_update
 from batches.services.records import (
     RecordLocked,
@@ -31,7 +37,7 @@ from batches.services.records import (
 )
 from batches.views.forms import edit_page, posted_version, save_through_service, validate_only, validation_response
 from batches.views.review import release_refused_summary, signed_reject, signed_release
-from lims.api.pagination import after_cursor, encode_cursor
+from lims.api.pagination import encode_cursor, keyset_page
 from lims.models import Lab
 from lims.roles import JUSTIFY_ROLES, user_role
 from lims.selectors.audit_trail import AuditTrailFilters, audit_trail_for_batch
@@ -153,14 +159,12 @@ def batch_list(request):
     if status in BatchStatus.values:
         batches = batches.filter(status=status)
     after = request.GET.get("after", "")
-    if after:
-        try:
-            batches = after_cursor(batches, after)
-        except ValueError:
-            after = ""  # not a cursor this page gave: the newest batches
-    batches = list(batches[: BATCH_LIST_PAGE + 1])
-    older = encode_cursor(batches[BATCH_LIST_PAGE - 1]) if len(batches) > BATCH_LIST_PAGE else ""
-    batches = batches[:BATCH_LIST_PAGE]
+    try:
+        batches, last = keyset_page(batches, after or None, BATCH_LIST_PAGE)
+    except ValueError:  # not a cursor this page gave: the newest batches
+        after = ""
+        batches, last = keyset_page(batches, None, BATCH_LIST_PAGE)
+    older = encode_cursor(last) if last is not None else ""
     scores = checklist_current_scores(batch_ids=[b.pk for b in batches])
     return render(
         request,
@@ -222,7 +226,7 @@ def release_blockers_for(user, batch) -> list[str]:
     """What stands between a submitted batch and its release, for a reviewer to read before signing."""
     if batch.status != BatchStatus.SUBMITTED or not can_review(user, batch.lab_id):
         return []
-    own = user.pk in {batch.operator_id, batch.created_by_id}  # never your own work (the service refuses it too)
+    own = batch_is_own_work(batch, user)
     mine = ["You made or recorded this batch: another reviewer of the lab releases it."] if own else []
     return mine + [in_words(blocker) for blocker in batch_release_blockers(batch=batch)]
 

@@ -59,6 +59,13 @@ def after_cursor(queryset, raw: str):
     return queryset.filter(Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk))
 
 
+def keyset_page(queryset, raw: str | None, size: int) -> tuple[list, object | None]:
+    """A page of `size` rows of a queryset ordered newest first, after the cursor `raw` (from the start when
+    None), and its last row when more rows follow (None on the last page); ValueError for a bad cursor."""
+    rows = list((queryset if raw is None else after_cursor(queryset, raw))[: size + 1])
+    return rows[:size], (rows[size - 1] if len(rows) > size else None)
+
+
 class KeysetPagination(LabPagination):
     """LabPagination, plus `?after=` (keyset pagination) for lists in the default order, newest first.
 
@@ -81,13 +88,10 @@ class KeysetPagination(LabPagination):
         if tuple(queryset.query.order_by) != tuple(f"-{name}" for name in self.keyset):
             raise ValidationError({self.cursor_query_param: ["Only for the default order (no `ordering`)."]})
         try:
-            rows = after_cursor(queryset, self.after)
+            rows, self.last = keyset_page(queryset, self.after, self.get_page_size(request))
         except ValueError:
             raise ValidationError({self.cursor_query_param: ["Not a cursor this list gave (`next_cursor`)."]}) from None
-        size = self.get_page_size(request)
-        rows = list(rows[: size + 1])
-        self.last = rows[size - 1] if len(rows) > size else None
-        return rows[:size]
+        return rows
 
     def get_next_link(self):
         if self.after is None:
