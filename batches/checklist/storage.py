@@ -14,8 +14,10 @@ read (`_BODIES`), and reading reports costs one query for the explanations it ha
 import hashlib
 import json
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import fields
+from decimal import Decimal
 
 from django.db import connection
 
@@ -276,6 +278,47 @@ def _assemble(items: list[dict], parts: list, ids: dict[str, int]) -> tuple[str,
     return _columns(statuses, [ids[cached_digest(body)] for body, _, _ in parts], parts)
 
 
+# --- Values, compressed -------------------------------------------------------------------------------------
+#
+# A report's values are stored as zlib-compressed compact JSON (ChecklistReport.packed_values). Read back, they
+# are exactly what jsonb gave before: object keys in jsonb's order (shorter keys first, then by bytes) and a
+# number jsonb prints without a decimal point (a float Python writes as 1e+16) read as an integer, -0.0 as 0.0.
+
+_PACKED_FORMAT = b"\x01"  # first byte: how the rest is encoded (1: zlib, compact JSON, UTF-8)
+
+
+def pack_values(values: list) -> bytes:
+    text = json.dumps(values, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=json_default)
+    return _PACKED_FORMAT + zlib.compress(text.encode("utf-8"))
+
+
+def _jsonb_object(pairs: list[tuple[str, object]]) -> dict:
+    return dict(sorted(pairs, key=lambda pair: (len(pair[0].encode("utf-8")), pair[0].encode("utf-8"))))
+
+
+def _jsonb_float(text: str) -> float | int:
+    if "e+" in text or "E+" in text:  # jsonb keeps a numeric: 1e+16 comes back as 10000000000000000
+        number = Decimal(text)
+        if number == number.to_integral_value():
+            return int(number)
+    return float(text) + 0.0  # jsonb has no negative zero: -0.0 came back as 0.0
+
+
+def unpack_values(packed: bytes | memoryview) -> list:
+    packed = bytes(packed)
+    if packed[:1] != _PACKED_FORMAT:
+        raise ValueError(f"unknown packed values format {packed[:1]!r}")
+    return json.loads(
+        zlib.decompress(packed[1:]).decode("utf-8"), object_pairs_hook=_jsonb_object, parse_float=_jsonb_float
+    )
+
+
+def report_values(report) -> list:
+    """A stored report's values: compressed (reports written since migration 0019), or as jsonb (before)."""
+    packed = getattr(report, "packed_values", None)
+    return report.values if packed is None else unpack_values(packed)
+
+
 def load_bodies(ids: Iterable[int]) -> dict[int, dict]:
     """Explanation bodies by id, from this process's cache or in one query."""
     missing = sorted({pk for pk in ids if pk not in _BODIES})
@@ -319,4 +362,4 @@ def unpack_reports(reports: Iterable) -> None:
         return
     bodies = load_bodies(pk for report in reports for pk in report.explanations)
     for report in reports:
-        report._unpacked = unpack(report.statuses, report.explanations, report.values, bodies, report.details)
+        report._unpacked = unpack(report.statuses, report.explanations, report_values(report), bodies, report.details)

@@ -8,6 +8,7 @@ The check also deletes the outbox rows whose changes it read, in the same transa
 dies before committing leaves them for the outbox drain to queue again.
 """
 
+import base64
 import json
 import logging
 from collections.abc import Iterable
@@ -52,10 +53,12 @@ def _lock(kind: str, ids: Iterable[int]) -> None:
 
 INSERT_REPORTS_SQL = """
     INSERT INTO batches_checklistreport (lab_id, batch_id, study_id, checklist_version, score, score_by_category,
-                                         statuses, explanations, "values", details, fingerprint, created_at)
-    SELECT lab, batch, study, version, score, by_category, statuses, explanations, vals, details, fp, %s
+                                         statuses, explanations, "values", packed_values, details, fingerprint,
+                                         created_at)
+    SELECT lab, batch, study, version, score, by_category, statuses, explanations, '[]'::jsonb,
+           decode(vals, 'base64'), details, fp, %s
     FROM json_to_recordset(%s::json) AS t(lab bigint, batch bigint, study bigint, version text, score float8,
-                                         by_category jsonb, statuses text, explanations integer[], vals jsonb,
+                                         by_category jsonb, statuses text, explanations integer[], vals text,
                                          details jsonb, fp text)
     ON CONFLICT (fingerprint) DO NOTHING
     RETURNING fingerprint, id
@@ -84,7 +87,7 @@ def _insert_reports(evaluations: list[Evaluation], codes: dict[int, str], now) -
             "by_category": e.score_by_category,
             "statuses": statuses,
             "explanations": explanations,
-            "vals": values,
+            "vals": base64.b64encode(storage.pack_values(values)).decode("ascii"),
             "details": details,
             "fp": e.fingerprint,
         }

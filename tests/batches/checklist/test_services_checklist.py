@@ -201,6 +201,7 @@ def test_a_report_is_stored_compactly_and_reads_back_as_the_evaluation(lab, tech
     assert first.items == [item.as_dict() for item in evaluation.items]
     assert first.gates == [gate.as_dict() for gate in evaluation.gates]
     assert len(first.statuses) == len(first.items) and set(first.statuses) <= set("smin")
+    assert first.values == [] and bytes(first.packed_values)  # the values travel compressed
     # Two batches whose records say the same things share every explanation, stored once, except where the
     # explanation holds a value read from each batch's own cell line, donor or priming (values many batches
     # of one cell line share).
@@ -235,6 +236,80 @@ def test_a_report_cannot_be_changed_and_is_sealed_in_the_audit_chain_directly(ba
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute("UPDATE batches_checklistreport SET score = 100, statuses = '' WHERE id = %s", [report.pk])
+        cursor.execute("SET LOCAL session_replication_role = origin")
+    problems = verify_default_database().problems
+    assert [(p.table, p.row_key, p.kind) for p in problems] == [("batches_checklistreport", str(report.pk), "altered")]
+
+
+VALUES = [
+    None,
+    "SB-001",
+    {"id": 7, "code": "SB-001-A1", "state": "frozen", "temperature_c": -80.0, "ä": "µg/mL", "zz": {"b": 1, "a": 2}},
+    [1e16, 1.5e16, -0.0, 1e-05, 1.5e-07, 30000000000.0, 100.0, 0.1, 2**63, -3, True, False, ""],
+    {"a very long key name": [], "k": {}, "éé": "snowman ☃", "ab": None},
+]
+
+
+def test_packed_values_read_back_as_jsonb_gave_them(db):
+    """Same keys in the same order, same numbers of the same types: the API shows the same bytes as before."""
+    import json
+
+    from django.db import connection
+
+    from batches.checklist import storage
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::jsonb", [json.dumps(VALUES)])
+        (through_jsonb,) = cursor.fetchone()
+    if isinstance(through_jsonb, str):
+        through_jsonb = json.loads(through_jsonb)
+    packed = storage.unpack_values(storage.pack_values(VALUES))
+    assert json.dumps(packed, ensure_ascii=False) == json.dumps(through_jsonb, ensure_ascii=False)
+    assert [type(v) for v in packed[3]] == [type(v) for v in through_jsonb[3]]
+    with pytest.raises(ValueError):
+        storage.unpack_values(b"\x02" + storage.pack_values(VALUES)[1:])
+
+
+def test_a_report_written_before_packed_values_reads_back_the_same(batch):
+    """Reports written before migration 0019 keep their values as jsonb (packed_values NULL)."""
+    import json
+
+    from django.db import connection
+
+    from batches.checklist import storage
+
+    report = batch_check_run(batch_id=batch.pk)
+    values = storage.unpack_values(report.packed_values)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO batches_checklistreport (lab_id, batch_id, checklist_version, score, score_by_category, "
+            'statuses, explanations, "values", details, fingerprint, created_at) '
+            "SELECT lab_id, batch_id, checklist_version, score, score_by_category, statuses, explanations, %s::jsonb, "
+            "details, %s, created_at FROM batches_checklistreport WHERE id = %s RETURNING id",
+            [json.dumps(values), "0" * 64, report.pk],
+        )
+        (old_id,) = cursor.fetchone()
+    old = m.ChecklistReport.objects.get(pk=old_id)
+    assert old.packed_values is None and old.values
+    fresh = m.ChecklistReport.objects.get(pk=report.pk)
+    assert json.dumps(old.items) == json.dumps(fresh.items) and json.dumps(old.gates) == json.dumps(fresh.gates)
+
+
+def test_rewritten_packed_values_break_the_seal(batch):
+    from django.db import connection
+
+    from lims.audit_chain import seal_pending, verify_default_database
+
+    report = batch_check_run(batch_id=batch.pk)
+    with connection.cursor() as cursor:
+        seal_pending(cursor)
+    assert verify_default_database().ok
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        cursor.execute(
+            "UPDATE batches_checklistreport SET packed_values = packed_values || '\\x00'::bytea WHERE id = %s",
+            [report.pk],
+        )
         cursor.execute("SET LOCAL session_replication_role = origin")
     problems = verify_default_database().problems
     assert [(p.table, p.row_key, p.kind) for p in problems] == [("batches_checklistreport", str(report.pk), "altered")]
