@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from batches.checklist.packed_dictionary import DICTIONARY
 from batches.checklist.results import GateResult, ItemResult, json_default
 
 STATUS_LETTERS = {"satisfied": "s", "missing": "m", "invalid": "i", "not_applicable": "n"}
@@ -284,12 +285,16 @@ def _assemble(items: list[dict], parts: list, ids: dict[str, int]) -> tuple[str,
 # are exactly what jsonb gave before: object keys in jsonb's order (shorter keys first, then by bytes) and a
 # number jsonb prints without a decimal point (a float Python writes as 1e+16) read as an integer, -0.0 as 0.0.
 
-_PACKED_FORMAT = b"\x01"  # first byte: how the rest is encoded (1: zlib, compact JSON, UTF-8)
+# The first byte says how the rest is encoded. 1: compact JSON, UTF-8, zlib with the preset dictionary of
+# batches.checklist.packed_dictionary (the checklist's labels and the row columns: ~600 bytes a report where
+# zlib alone leaves ~900, and 5 report rows fit in a page instead of 4).
+_PACKED_FORMAT = b"\x01"
 
 
 def pack_values(values: list) -> bytes:
     text = json.dumps(values, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=json_default)
-    return _PACKED_FORMAT + zlib.compress(text.encode("utf-8"))
+    packer = zlib.compressobj(zdict=DICTIONARY)
+    return _PACKED_FORMAT + packer.compress(text.encode("utf-8")) + packer.flush()
 
 
 def _jsonb_object(pairs: list[tuple[str, object]]) -> dict:
@@ -308,9 +313,9 @@ def unpack_values(packed: bytes | memoryview) -> list:
     packed = bytes(packed)
     if packed[:1] != _PACKED_FORMAT:
         raise ValueError(f"unknown packed values format {packed[:1]!r}")
-    return json.loads(
-        zlib.decompress(packed[1:]).decode("utf-8"), object_pairs_hook=_jsonb_object, parse_float=_jsonb_float
-    )
+    unpacker = zlib.decompressobj(zdict=DICTIONARY)
+    text = (unpacker.decompress(packed[1:]) + unpacker.flush()).decode("utf-8")
+    return json.loads(text, object_pairs_hook=_jsonb_object, parse_float=_jsonb_float)
 
 
 def report_values(report) -> list:

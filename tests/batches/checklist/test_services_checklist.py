@@ -270,6 +270,15 @@ def test_packed_values_read_back_as_jsonb_gave_them(db):
         storage.unpack_values(b"\x02" + storage.pack_values(VALUES)[1:])
 
 
+def test_the_dictionary_of_packed_values_never_changes():
+    """Every report packed with format 1 needs these exact bytes to be read back."""
+    import hashlib
+
+    from batches.checklist.packed_dictionary import DICTIONARY
+
+    assert hashlib.sha256(DICTIONARY).hexdigest() == "82164a53b93e5f873e3994507d304879e925bf425f2549d67ad1c0348a3065f1"
+
+
 def test_a_report_written_before_packed_values_reads_back_the_same(batch):
     """Reports written before migration 0019 keep their values as jsonb (packed_values NULL)."""
     import json
