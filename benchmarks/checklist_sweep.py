@@ -14,6 +14,18 @@ processing, QC, aliquots, uses, administrations), then times, chunk by chunk as 
 
 and prints the per-batch cost of each and the ratio sweep / load. The database is dropped at the end
 unless --keep is given.
+
+Filling: the first --distinct batches (default 5,000) are made one by one in Python (Filler), with their
+cell lines (one per 100 batches), donors, phenotypes, passage chains and primings; the rest are copies of
+those batches made in SQL (`copy_batches`, a few INSERT … SELECT statements, triggers off as a restore would
+run them), each with its own processing steps, QC results, aliquots, uses and administrations (new rows, new
+ids, its own code and aliquot codes), in the order copy 1 of every batch, then copy 2, so a chunk of 200
+holds batches of many cell lines, primings and product types, as the distinct ones do. How they vary: the
+product type cycles CM, CM, CM, EV, EV, CONC, EVD, LYO (which steps and QC a batch has); passage (cell line),
+priming and intended use are drawn at random; one in seven has no conditioning O2 recorded; one in ten has
+an administration; each numeric QC value is drawn around its nominal (±20 %), in the copies again, so no two
+batches show the same row summaries. The checklist judges each batch's own rows by row (no two batches share
+a QC result, aliquot or step), so copies flatter the chunk memo no more than distinct batches would.
 """
 
 import argparse
@@ -46,6 +58,7 @@ class Filler:
 
         self.n = n
         self.random = random.Random(seed)
+        self.jitter = random.Random(seed + 1)  # QC values around their nominal (a stream of its own)
         self.lab = Lab.objects.create(name=f"Benchmark Lab{suffix}", slug=f"benchmark{suffix}")
         self.user = get_user_model().objects.create(username=f"bench-technician{suffix}")
 
@@ -266,7 +279,7 @@ class Filler:
                     batch=batch,
                     assay=assay,
                     method=method,
-                    value=value,
+                    value=None if value is None else round(value * self.jitter.uniform(0.8, 1.2), 4),
                     unit=unit,
                     result_text=text,
                     analyte=analyte,
@@ -322,6 +335,102 @@ class Filler:
         )
 
 
+def _columns(cursor, table: str) -> list[str]:
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id' "
+        "ORDER BY ordinal_position",
+        [table],
+    )
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _insert_copies(cursor, table: str, source: str, overrides: dict[str, str]) -> int:
+    """INSERT INTO table SELECT … FROM source, row by row; `source` names the copied row `c`."""
+    columns = _columns(cursor, table)
+    select = ", ".join(overrides.get(column, f'c."{column}"') for column in columns)
+    quoted = ", ".join(f'"{column}"' for column in ["id", *columns])
+    cursor.execute(f"INSERT INTO {table} ({quoted}) SELECT new_id, {select} FROM {source}")
+    return cursor.rowcount
+
+
+def copy_batches(batch_ids: list[int], count: int) -> list[int]:
+    """`count` copies of the given batches with their own rows (see the module docstring); returns the new ids."""
+    from django.db import connection, transaction
+
+    if count <= 0:
+        return []
+    jitter = "CASE WHEN c.value IS NULL THEN NULL ELSE round((c.value * (0.8 + 0.4 * random()))::numeric, 4) END"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")  # no history, seals or outbox rows
+        cursor.execute(
+            "CREATE TEMP TABLE copy_batch ON COMMIT DROP AS "
+            "SELECT old_id, seq, nextval(pg_get_serial_sequence('batches_secretomebatch', 'id')) AS new_id "
+            "FROM (SELECT b.id AS old_id, row_number() OVER (ORDER BY g, b.id) AS seq "
+            "      FROM unnest(%s::bigint[]) AS b(id), generate_series(1, %s) AS g "
+            "      ORDER BY g, b.id LIMIT %s) s ORDER BY seq",
+            [batch_ids, -(-count // len(batch_ids)), count],
+        )
+        cursor.execute("SELECT max(id) FROM batches_secretomebatch")
+        (top,) = cursor.fetchone()
+        # Codes go on from the highest number in use: SB-005000, SB-005001, …
+        cursor.execute(
+            "SELECT coalesce(max(substr(code, 4)::bigint), -1) FROM batches_secretomebatch "
+            "WHERE code ~ '^SB-[0-9]+$' AND lab_id = (SELECT lab_id FROM batches_secretomebatch WHERE id = %s)",
+            [batch_ids[0]],
+        )
+        (last,) = cursor.fetchone()
+        code = f"'SB-' || lpad(({last} + m.seq)::text, greatest(6, length(({last} + m.seq)::text)), '0')"
+        _insert_copies(
+            cursor,
+            "batches_secretomebatch",
+            "batches_secretomebatch c JOIN copy_batch m ON c.id = m.old_id ORDER BY m.seq",
+            {"code": code},
+        )
+        cursor.execute(
+            "CREATE TEMP TABLE copy_code ON COMMIT DROP AS SELECT m.old_id, m.new_id, o.code AS old_code, "
+            "n.code AS new_code FROM copy_batch m JOIN batches_secretomebatch o ON o.id = m.old_id "
+            "JOIN batches_secretomebatch n ON n.id = m.new_id"
+        )
+        for table in ("batches_processingstep", "batches_qcresult"):
+            sequence = f"nextval(pg_get_serial_sequence('{table}', 'id'))"
+            overrides = {"batch_id": "new_batch"}
+            if table == "batches_qcresult":
+                overrides["value"] = jitter
+            _insert_copies(
+                cursor,
+                table,
+                f"(SELECT c.*, m.new_id AS new_batch, {sequence} AS new_id FROM {table} c "
+                "JOIN copy_batch m ON c.batch_id = m.old_id ORDER BY m.seq, c.id) c",
+                overrides,
+            )
+        for table, key in (("batches_aliquot", "aliquot"), ("batches_administration", "administration")):
+            cursor.execute(
+                f"CREATE TEMP TABLE copy_{key} ON COMMIT DROP AS SELECT c.id AS old_id, m.new_id AS new_batch, "
+                f"m.old_code, m.new_code, nextval(pg_get_serial_sequence('{table}', 'id')) AS new_id "
+                f"FROM {table} c JOIN copy_code m ON c.batch_id = m.old_id ORDER BY m.new_id, c.id"
+            )
+            overrides = {"batch_id": "k.new_batch"}
+            if key == "aliquot":
+                overrides["code"] = "k.new_code || substr(c.code, length(k.old_code) + 1)"
+            _insert_copies(cursor, table, f"{table} c JOIN copy_{key} k ON k.old_id = c.id", overrides)
+        cursor.execute(
+            "CREATE TEMP TABLE copy_event ON COMMIT DROP AS SELECT e.id AS old_id, "
+            "nextval(pg_get_serial_sequence('batches_aliquotevent', 'id')) AS new_id, k.new_id AS aliquot, "
+            "d.new_id AS administration FROM batches_aliquotevent e JOIN copy_aliquot k ON k.old_id = e.aliquot_id "
+            "LEFT JOIN copy_administration d ON d.old_id = e.administration_id ORDER BY k.new_id, e.id"
+        )
+        _insert_copies(
+            cursor,
+            "batches_aliquotevent",
+            "batches_aliquotevent c JOIN copy_event k ON k.old_id = c.id",
+            {"aliquot_id": "k.aliquot", "administration_id": "k.administration"},
+        )
+        cursor.execute("SELECT new_id FROM copy_batch ORDER BY new_id")
+        ids = [row[0] for row in cursor.fetchall()]
+    assert not ids or ids[0] > top
+    return ids
+
+
 # What a checked batch adds to the database: its report (and the explanations it shares), the report's seal,
 # and the bookkeeping around it (the current-report pointer, the "checked" batch event and its history).
 REPORT_TABLES = ("batches_checklistreport", "batches_checklistexplanation", "lims_auditseal", "lims_auditshape")
@@ -353,6 +462,12 @@ def _timed(function, chunks) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=10_000, help="number of batches (default 10000)")
+    parser.add_argument(
+        "--distinct",
+        type=int,
+        default=5_000,
+        help="batches made one by one before the rest are copied in SQL (default 5000; see the docstring)",
+    )
     parser.add_argument("--chunk-size", type=int, default=200, help="batches per sweep chunk (as the task uses)")
     parser.add_argument("--database", default=BENCH_DATABASE, help=f"scratch database name (default {BENCH_DATABASE})")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
@@ -388,9 +503,12 @@ def main() -> None:
 
         started = time.perf_counter()
         with dispatch_suspended():
-            filler = Filler(args.n, suffix="-2" if args.from_template else "")
-            producing = filler.cells(max(10, args.n // 100))
+            distinct = min(args.n, max(1, args.distinct))
+            filler = Filler(distinct, suffix="-2" if args.from_template else "")
+            producing = filler.cells(max(10, distinct // 100))
             ids = filler.batches(producing, filler.primings())
+        print(f"made {len(ids):,} distinct batches in {time.perf_counter() - started:.1f} s")
+        ids += copy_batches(ids, args.n - len(ids))
         with connection.cursor() as cursor:
             if args.from_template:
                 # A scratch copy: the kept run's reports go, so the first sweep writes every report again.
