@@ -1,7 +1,8 @@
 """One engine for every checklist version: requirements, items, score and fingerprint (gates in gates.py)."""
 
 import hashlib
-import json
+import io
+import pickle
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +24,7 @@ from batches.checklist.definition import Checklist, Item, Requirement
 from batches.checklist.gates import evaluate_gate, evaluate_gates
 from batches.checklist.inputs import Inputs
 from batches.checklist.memo import ChunkMemo
-from batches.checklist.results import Evaluation, GateResult, ItemResult, json_default, scalar
+from batches.checklist.results import Evaluation, GateResult, ItemResult, scalar
 
 __all__ = ["Evaluation", "GateResult", "ItemResult", "evaluate_batch_inputs", "evaluate_study_inputs", "fingerprint"]
 
@@ -261,53 +262,81 @@ def _scores(checklist: Checklist, scope: str, results: list[ItemResult]) -> tupl
 # --- Fingerprint and evaluation ----------------------------------------------------------------------------
 
 
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=json_default)
-_encode = _ENCODER.encode
+# A fingerprint is the SHA-256 of the inputs' canonical bytes: a scheme tag, then the pickles (protocol 5,
+# fast mode: no memo, so a value shared by two rows is written out twice, and equal values always give the
+# same bytes, whichever objects hold them) of (checklist version, definition digest, subject kind, subject
+# id), then of each source's name and row, then of each collection's name and rows, in the loader's order
+# (fixed by the code). Pickles delimit themselves, so the concatenation is unambiguous; they keep types apart
+# that JSON text would not (1 / 1.0 / True, a date / its ISO string). Pickling is ~2x faster than JSON
+# encoding, and encoding each batch's own rows was most of what the nightly sweep did beyond loading them.
+# Reports fingerprinted before this scheme (JSON text, "fingerprint/1") no longer match: the first sweep after
+# the upgrade checks every subject once more and writes its report again under the new fingerprint.
+FINGERPRINT_SCHEME = b"lims-checklist-fingerprint/2\n"
+
+
+class _Pickles:
+    """Canonical bytes of a value: a fast-mode pickler, kept for many values (no memo, nothing carried over)."""
+
+    def __init__(self):
+        self._buffer = io.BytesIO()
+        self._pickler = pickle.Pickler(self._buffer, protocol=5)
+        self._pickler.fast = True
+
+    def __call__(self, value) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._pickler.dump(value)
+        return self._buffer.getvalue()
 
 
 def fingerprint(checklist: Checklist, inputs: Inputs) -> str:
-    payload = {
-        "checklist": checklist.version,
-        "definition": checklist.digest,
-        "subject": [inputs.kind, inputs.subject_id],
-        "inputs": inputs.snapshot(),
-    }
-    # Keys keep the loader's column order (fixed by the code), so no sorting is needed to be canonical.
-    return hashlib.sha256(_encode(payload).encode("utf-8")).hexdigest()
+    """The fingerprint of one subject's inputs, every piece pickled afresh (Fingerprints does it for a chunk)."""
+    pickled = _Pickles()
+    parts = [FINGERPRINT_SCHEME, pickled((checklist.version, checklist.digest, inputs.kind, inputs.subject_id))]
+    for name, row in inputs.sources.items():
+        parts += (pickled(name), pickled(row))
+    for name, rows in inputs.collections.items():
+        parts += (pickled(name), pickled(rows))
+    return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
 class Fingerprints:
     """fingerprint() for the subjects of one chunk: a row, or a list of rows, shared by several subjects (the
-    loader hands the same objects to every batch of a cell line) is encoded once. The text hashed is the
-    same, byte for byte, as fingerprint() encodes in one go."""
+    loader hands the same objects to every batch of a cell line) is pickled once, and so are the names. The
+    bytes hashed are the same as fingerprint() puts together."""
 
     def __init__(self, checklist: Checklist):
-        self._head = f'{{"checklist":{_encode(checklist.version)},"definition":{_encode(checklist.digest)},"subject":'
-        self._encoded: dict[object, tuple[object, str]] = {}
+        self._pickled = _Pickles()
+        self._head = (checklist.version, checklist.digest)
+        self._names: dict[str, bytes] = {}
+        self._encoded: dict[object, tuple[object, bytes]] = {}
 
-    def _source(self, row) -> str:
-        if row is None:
-            return "null"
+    def _name(self, name: str) -> bytes:
+        known = self._names.get(name)
+        if known is None:
+            known = self._names[name] = self._pickled(name)
+        return known
+
+    def _source(self, row) -> bytes:
         known = self._encoded.get(id(row))
         if known is None:
-            known = self._encoded[id(row)] = (row, _encode(row))  # the row is kept, so its id stays its own
+            known = self._encoded[id(row)] = (row, self._pickled(row))  # the row is kept, so its id stays its own
         return known[1]
 
-    def _rows(self, rows: list) -> str:
+    def _rows(self, rows: list) -> bytes:
         key = tuple(map(id, rows))  # the same rows, in a list of their own or not (a passage chain)
         known = self._encoded.get(key)
         if known is None:
-            known = self._encoded[key] = (rows, _encode(rows))
+            known = self._encoded[key] = (rows, self._pickled(rows))
         return known[1]
 
     def __call__(self, inputs: Inputs) -> str:
-        sources = ",".join(f"{_encode(name)}:{self._source(row)}" for name, row in inputs.sources.items())
-        collections = ",".join(f"{_encode(name)}:{self._rows(rows)}" for name, rows in inputs.collections.items())
-        text = (
-            f"{self._head}{_encode([inputs.kind, inputs.subject_id])},"
-            f'"inputs":{{"sources":{{{sources}}},"collections":{{{collections}}}}}}}'
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+        parts = [FINGERPRINT_SCHEME, self._pickled((*self._head, inputs.kind, inputs.subject_id))]
+        for name, row in inputs.sources.items():
+            parts += (self._name(name), self._source(row))
+        for name, rows in inputs.collections.items():
+            parts += (self._name(name), self._rows(rows))
+        return hashlib.sha256(b"".join(parts)).hexdigest()
 
 
 def evaluate_batch_inputs(

@@ -83,6 +83,24 @@ def test_fingerprints_of_a_chunk_are_the_fingerprints_of_each_batch(sink_batch):
     assert len({fingerprints(inputs) for inputs in variants}) == len(variants)
 
 
+def test_a_fingerprint_depends_on_the_values_not_on_which_objects_hold_them(lab, technician):
+    checklist = load_checklist(active_checklist_version())
+    batch = complete_batch(lab, technician, product_type="EV")
+    inputs = load_batch_inputs([batch.pk])[batch.pk]
+    again = load_batch_inputs([batch.pk])[batch.pk]  # equal rows, other objects
+    copied = copy.deepcopy(inputs)
+    assert fingerprint(checklist, inputs) == fingerprint(checklist, again) == Fingerprints(checklist)(copied)
+    # A value of another type, or one changed in a collection's row, is another fingerprint.
+    row = copied.collections["qc_results"][0]
+    for column, value in (("value", 1.5), ("value", 2), ("value", True), ("analyte", "IL-6")):
+        changed = copy.deepcopy(inputs)
+        changed.collections["qc_results"][0][column] = value
+        assert fingerprint(checklist, changed) != fingerprint(checklist, inputs), (column, value, row[column])
+    one, one_float = copy.deepcopy(inputs), copy.deepcopy(inputs)
+    one.collections["qc_results"][0]["value"], one_float.collections["qc_results"][0]["value"] = 1, 1.0
+    assert fingerprint(checklist, one) != fingerprint(checklist, one_float)
+
+
 def test_packing_a_chunk_gives_back_every_report_as_evaluated(sink_batch):
     checklist = load_checklist(active_checklist_version())
     memo = ChunkMemo(checklist)
