@@ -167,12 +167,13 @@ def _run(kind: str, ids: list[int], version: str | None) -> tuple[dict[int, int]
             return {}, set()
         fingerprints = dict(zip(inputs, map(Fingerprints(checklist), inputs.values()), strict=True))
         subject_field = _subject_field(kind)
-        current = {
-            pk: (report_id, known)
-            for pk, report_id, known in CurrentChecklistReport.objects.filter(
-                **{f"{subject_field}__in": list(inputs)}
-            ).values_list(subject_field, "report_id", "report__fingerprint")
-        }
+        with connection.cursor() as cursor:  # plain SQL: the ORM took twice as long as the query (a nightly cost)
+            cursor.execute(
+                f"SELECT p.{subject_field}, p.report_id, r.fingerprint FROM batches_currentchecklistreport p "
+                f"JOIN batches_checklistreport r ON r.id = p.report_id WHERE p.{subject_field} = ANY(%s)",
+                [list(inputs)],
+            )
+            current = {pk: (report_id, known) for pk, report_id, known in cursor.fetchall()}
         changed = [pk for pk in inputs if current.get(pk, (None, None))[1] != fingerprints[pk]]
         if not changed:
             return {pk: current[pk][0] for pk in inputs}, set()
