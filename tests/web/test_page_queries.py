@@ -131,6 +131,7 @@ def test_the_batch_list_pages_older_batches_by_keyset_at_the_same_cost(client, l
     assert len(set(costs)) == 1  # the first, a middle and the last page cost the same queries
     response = client.get("/batches/?after=not-a-cursor")
     assert [b.code for b, _ in response.context["batches"]] == newest_first[:4]
+    assert "That page link could not be read, so the newest batches are shown." in response.content.decode()
 
 
 def test_qc_trend_data_plots_the_latest_results_in_production_order(client, lab, reviewer, technician, monkeypatch):
