@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -12,7 +12,6 @@ from rest_framework.response import Response
 
 from batches.api import filters, serializers
 from batches.api.lineage import batch_lineage
-from batches.choices import QC_NOT_COUNTED, QCOutcome
 from batches.models import (
     Administration,
     Aliquot,
@@ -32,6 +31,7 @@ from batches.models import (
     Study,
 )
 from batches.models.checklist import CurrentChecklistReport
+from batches.selectors.qc import ProbedExists, out_of_spec_results
 from batches.services import corrections, lifecycle, qc, records
 from batches.services.checklist import batch_check_queue
 from lims.api.pagination import KeysetPagination
@@ -129,9 +129,6 @@ class PrimingConditionViewSet(LabOwnedViewSet):
 
 def batch_queryset() -> QuerySet[SecretomeBatch]:
     """Batches with their current checklist score and QC flag, computed in the same query."""
-    out_of_spec = QCResult.objects.filter(batch=OuterRef("pk"), outcome=QCOutcome.FAIL).exclude(
-        status__in=QC_NOT_COUNTED
-    )
     # As batches.selectors.checklist_latest_report: the current report, else the newest one. Subqueries,
     # not joins, so that PostgreSQL computes them for the rows of the page only.
     current_score = CurrentChecklistReport.objects.filter(batch=OuterRef("pk")).values("report__score")[:1]
@@ -140,7 +137,7 @@ def batch_queryset() -> QuerySet[SecretomeBatch]:
     )
     return SecretomeBatch.objects.annotate(
         checklist_score=Coalesce(Subquery(current_score), Subquery(newest_score)),
-        qc_out_of_spec=Exists(out_of_spec),
+        qc_out_of_spec=ProbedExists(out_of_spec_results()),
     )
 
 
