@@ -11,7 +11,10 @@ It creates its own database (`lims_bench_1m`) on the server DATABASE_URL points 
 demo (the Demo Lab's user `pi` opens the pages), adds 19 labs, then copies one of the demo's batches with
 INSERT … SELECT generate_series, spread evenly over the 20 labs (each with its own donor, cell line and
 passage), each copy with an endotoxin QC result: first up to 1 000 batches, then up to --large. Copies are
-written with triggers off (`session_replication_role = replica`): what is measured is the reading. Each page is
+written with triggers off (`session_replication_role = replica`): what is measured is the reading. With the
+triggers off, the per-lab status counts the dashboard reads (kept by the batch table's triggers,
+batches.models.counts) are not kept either: after each copy they are recounted from the batch table
+(`refresh_batch_status_counts`), or the dashboard would show the counts of before the copy. Each page is
 requested in-process through the whole Django stack (middleware, session, templates); the median of --repeat
 requests is reported with the number of SQL queries of one request.
 """
@@ -181,6 +184,7 @@ def main() -> None:
     from batches import models as m
     from batches.checklist.outbox import dispatch_suspended
     from batches.models.checklist import ChecklistOutbox
+    from batches.models.counts import refresh_batch_status_counts
     from lims.api.pagination import encode_cursor
 
     try:
@@ -202,6 +206,7 @@ def main() -> None:
                 _labs_and_cells(cursor, p)
             if copied < args.small:
                 _batches(cursor, p, copied + 1, args.small)
+            refresh_batch_status_counts(cursor)  # the triggers that keep them were off
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
 
@@ -246,6 +251,7 @@ def main() -> None:
             step = 250_000
             for first in range(args.small + 1, args.large + 1, step):
                 _batches(cursor, p, first, min(first + step - 1, args.large))
+            refresh_batch_status_counts(cursor)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
         stored_large = m.SecretomeBatch.objects.count()
