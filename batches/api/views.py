@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -15,6 +15,7 @@ from batches.api.lineage import batch_lineage
 from batches.models import (
     Administration,
     Aliquot,
+    BatchStatusCount,
     CellLine,
     ChecklistReport,
     Differentiation,
@@ -35,6 +36,7 @@ from batches.selectors.qc import ProbedExists, out_of_spec_results
 from batches.services import corrections, lifecycle, qc, records
 from batches.services.checklist import batch_check_queue
 from lims.api.pagination import KeysetPagination
+from lims.api.scoping import request_lab_ids
 from lims.api.serializers import HistoryEventSerializer
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
 from lims.models import Lab, Role
@@ -141,6 +143,10 @@ def batch_queryset() -> QuerySet[SecretomeBatch]:
     )
 
 
+# Query parameters that page or order the batch list but keep every row of it.
+WHOLE_LIST_PARAMETERS = frozenset({"page", "page_size", "ordering"})
+
+
 class BatchViewSet(LabOwnedViewSet):
     """Secretome batches. Status changes only through the submit, release, reject and retire actions."""
 
@@ -168,6 +174,14 @@ class BatchViewSet(LabOwnedViewSet):
         "lineage": None,
         "correct": REVIEW_ROLES,
     }
+
+    def paginate_queryset(self, queryset):
+        # The whole list of the user's labs (paged or ordered, not filtered): its count is the labs' batch
+        # counts the database keeps (batches.models.counts), not a count of every row, which grows with them.
+        if self.paginator is not None and set(self.request.query_params) <= WHOLE_LIST_PARAMETERS:
+            kept = BatchStatusCount.objects.filter(lab_id__in=request_lab_ids(self.request))
+            self.paginator.known_count = kept.aggregate(n=Sum("batches"))["n"] or 0
+        return super().paginate_queryset(queryset)
 
     def create_record(self, *, lab: Lab, data: dict[str, Any]):
         return records.batch_create(lab=lab, actor=self.request.user, data=data)

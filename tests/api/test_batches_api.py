@@ -397,3 +397,20 @@ def _columns(cursor, prefix: str = "", batch: str | None = None) -> str:
     )
     names = [row[0] for row in cursor.fetchall()]
     return ", ".join(batch if name == "batch_id" and batch else f'{prefix}"{name}"' for name in names)
+
+
+def test_the_whole_lists_count_is_read_from_the_kept_counts_and_a_filtered_list_is_counted(api, lab, technician):
+    passage = f.PassageFactory(lab=lab)
+    batches = f.SecretomeBatchFactory.create_batch(7, lab=lab, passage=passage, priming=None)
+    SecretomeBatch.objects.filter(pk__in=[b.pk for b in batches[:3]]).update(status="submitted")
+    elsewhere = f.LabFactory(slug="elsewhere")
+    f.SecretomeBatchFactory(lab=elsewhere, passage=f.PassageFactory(lab=elsewhere), priming=None)  # not counted
+    client = api(technician)
+    for params in ({}, {"page_size": 2}, {"page_size": 2, "page": 3, "ordering": "code"}):
+        with CaptureQueriesContext(connection) as queries:
+            listed = client.get("/api/v1/batches/", params).data
+        assert listed["count"] == 7, params
+        assert not any("count(" in q["sql"].lower() for q in queries.captured_queries)  # a sum of kept counts
+    assert client.get("/api/v1/batches/", {"status": "submitted"}).data["count"] == 3
+    assert client.get("/api/v1/batches/", {"code": batches[0].code}).data["count"] == 1
+    assert client.get("/api/v1/batches/", {"page_size": 2, "page": 5}).status_code == 404  # 7 rows: 4 pages of 2
