@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from lims.audit_views import lab_audit_trail
 from lims.invitation_views import invitation_answer, invitation_list
+from lims.member_views import member_list
 
 admin.site.site_header = "Secretome LIMS"
 admin.site.site_title = "Secretome LIMS"
@@ -15,6 +16,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invitations/", invitation_list, name="invitations"),
+    path("members/", member_list, name="members"),
     path("audit/", lab_audit_trail, name="audit-trail"),
     path("invitations/<int:pk>/<slug:answer>/", invitation_answer, name="invitation-answer"),
     path("", include("batches.urls")),

@@ -1,5 +1,6 @@
 """Filters a lab uses: status, product type, donor, tissue source, priming kind, dates, score, QC."""
 
+from django.db.models import Exists
 from django_filters import rest_framework as filters
 
 from batches import choices
@@ -21,6 +22,7 @@ from batches.models import (
     StorageLocation,
     Study,
 )
+from batches.selectors.qc import out_of_spec_results
 from lims.api.filters import FloatFilter, IdFilter, IsoDateFilter, LabFilterSet, date_filters
 
 
@@ -94,7 +96,8 @@ class BatchFilter(LabFilterSet):
         label="Latest checklist score below this value (batches never checked are left out)",
     )
     qc_out_of_spec = filters.BooleanFilter(
-        field_name="qc_out_of_spec", label="Has (true) or has no (false) QC result outside its specification"
+        method="filter_qc_out_of_spec",
+        label="Has (true) or has no (false) QC result outside its specification",
     )
 
     class Meta:
@@ -110,6 +113,13 @@ class BatchFilter(LabFilterSet):
             "operator",
             "mock_control",
         )
+
+    def filter_qc_out_of_spec(self, queryset, name: str, value: bool):
+        # A plain EXISTS, not the list's row-by-row flag: here PostgreSQL may join it with the results.
+        if value is None:
+            return queryset
+        failed = Exists(out_of_spec_results())
+        return queryset.filter(failed if value else ~failed)
 
 
 class ProcessingStepFilter(LabFilterSet):

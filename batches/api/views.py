@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
@@ -12,10 +12,10 @@ from rest_framework.response import Response
 
 from batches.api import filters, serializers
 from batches.api.lineage import batch_lineage
-from batches.choices import QC_NOT_COUNTED, QCOutcome
 from batches.models import (
     Administration,
     Aliquot,
+    BatchStatusCount,
     CellLine,
     ChecklistReport,
     Differentiation,
@@ -32,9 +32,11 @@ from batches.models import (
     Study,
 )
 from batches.models.checklist import CurrentChecklistReport
+from batches.selectors.qc import ProbedExists, out_of_spec_results
 from batches.services import corrections, lifecycle, qc, records
 from batches.services.checklist import batch_check_queue
 from lims.api.pagination import KeysetPagination
+from lims.api.scoping import request_lab_ids
 from lims.api.serializers import HistoryEventSerializer
 from lims.api.viewsets import LabOwnedViewSet, LabScopedReadOnlyViewSet
 from lims.models import Lab, Role
@@ -129,9 +131,6 @@ class PrimingConditionViewSet(LabOwnedViewSet):
 
 def batch_queryset() -> QuerySet[SecretomeBatch]:
     """Batches with their current checklist score and QC flag, computed in the same query."""
-    out_of_spec = QCResult.objects.filter(batch=OuterRef("pk"), outcome=QCOutcome.FAIL).exclude(
-        status__in=QC_NOT_COUNTED
-    )
     # As batches.selectors.checklist_latest_report: the current report, else the newest one. Subqueries,
     # not joins, so that PostgreSQL computes them for the rows of the page only.
     current_score = CurrentChecklistReport.objects.filter(batch=OuterRef("pk")).values("report__score")[:1]
@@ -140,8 +139,12 @@ def batch_queryset() -> QuerySet[SecretomeBatch]:
     )
     return SecretomeBatch.objects.annotate(
         checklist_score=Coalesce(Subquery(current_score), Subquery(newest_score)),
-        qc_out_of_spec=Exists(out_of_spec),
+        qc_out_of_spec=ProbedExists(out_of_spec_results()),
     )
+
+
+# Query parameters that page or order the batch list but keep every row of it.
+WHOLE_LIST_PARAMETERS = frozenset({"page", "page_size", "ordering"})
 
 
 class BatchViewSet(LabOwnedViewSet):
@@ -171,6 +174,14 @@ class BatchViewSet(LabOwnedViewSet):
         "lineage": None,
         "correct": REVIEW_ROLES,
     }
+
+    def paginate_queryset(self, queryset):
+        # The whole list of the user's labs (paged or ordered, not filtered): its count is the labs' batch
+        # counts the database keeps (batches.models.counts), not a count of every row, which grows with them.
+        if self.paginator is not None and set(self.request.query_params) <= WHOLE_LIST_PARAMETERS:
+            kept = BatchStatusCount.objects.filter(lab_id__in=request_lab_ids(self.request))
+            self.paginator.known_count = kept.aggregate(n=Sum("batches"))["n"] or 0
+        return super().paginate_queryset(queryset)
 
     def create_record(self, *, lab: Lab, data: dict[str, Any]):
         return records.batch_create(lab=lab, actor=self.request.user, data=data)

@@ -319,7 +319,7 @@ def unpack_values(packed: bytes | memoryview) -> list:
 
 
 def report_values(report) -> list:
-    """A stored report's values: compressed (reports written since migration 0019), or as jsonb (before)."""
+    """A stored report's values: compressed (reports written since migration 0022), or as jsonb (before)."""
     packed = getattr(report, "packed_values", None)
     return report.values if packed is None else unpack_values(packed)
 

@@ -19,7 +19,7 @@ CHUNK = 500
 
 
 def compact_existing_reports(apps, schema_editor):
-    from batches.checklist import storage
+    from batches.migrations import _reports_0016 as storage
 
     with schema_editor.connection.cursor() as cursor:
         last = 0
@@ -52,7 +52,7 @@ def compact_existing_reports(apps, schema_editor):
 
 
 def expand_reports_again(apps, schema_editor):
-    from batches.checklist import storage
+    from batches.migrations import _reports_0016 as storage
 
     with schema_editor.connection.cursor() as cursor:
         cursor.execute('SELECT id, statuses, explanations, "values"::text, details::text FROM batches_checklistreport')

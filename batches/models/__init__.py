@@ -1,5 +1,6 @@
 from batches.models.cells import CellLine, Differentiation, Donor, Immunophenotype, Passage
 from batches.models.checklist import ChecklistExplanation, ChecklistReport
+from batches.models.counts import BatchStatusCount
 from batches.models.imports import ImportRun, ImportStatus, InstrumentFile
 from batches.models.priming import PrimingAgent, PrimingCondition
 from batches.models.production import BatchEvent, BatchEventKind, ProcessingStep, SecretomeBatch
@@ -23,6 +24,7 @@ __all__ = [
     "AliquotEvent",
     "BatchEvent",
     "BatchEventKind",
+    "BatchStatusCount",
     "CellLine",
     "ChecklistExplanation",
     "ChecklistReport",

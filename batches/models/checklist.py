@@ -68,7 +68,7 @@ class ChecklistReport(models.Model):
         null=True,
         blank=True,
         editable=False,
-        help_text="The recorded values as zlib-compressed JSON (reports written since 0019; `values` is then empty).",
+        help_text="The recorded values as zlib-compressed JSON (reports written since 0022; `values` is then empty).",
     )
     details = models.JSONField(
         default=dict, blank=True, help_text="This subject's row ids and code cut out of an explanation, by position."

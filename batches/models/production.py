@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from batches import choices, computations
 from batches.models import dates
+from batches.models.counts import status_count_triggers
 from lims import constraints as c
 from lims.audit import tracked
 from lims.models import LabOwnedModel
@@ -88,11 +89,17 @@ class SecretomeBatch(LabOwnedModel):
             c.never_deleted(),
             c.final_once(name="released_is_final", final=("released", "retired"), way_out=("released", "retired")),
             dates.batch_collected_in_order(),
+            *status_count_triggers(),
         ]
         ordering = ["-created_at"]
         verbose_name = "secretome batch"
         verbose_name_plural = "secretome batches"
-        indexes = [models.Index(fields=["lab", "status"]), models.Index(fields=["lab", "-created_at"])]
+        indexes = [
+            models.Index(fields=["lab", "status"]),
+            models.Index(fields=["lab", "-created_at"]),
+            # A lab's batches in production order (QC trends walk it backwards to their latest results).
+            models.Index(fields=["lab", "collected_at", "code"], name="secretomebatch_lab_collected"),
+        ]
         constraints = [
             c.unique_code_per_lab("secretomebatch"),
             c.in_choices("secretomebatch", "product_type", choices.ProductType),
@@ -160,7 +167,8 @@ class BatchEvent(models.Model):
 
     class Meta:
         ordering = ["batch", "at"]
-        indexes = [models.Index(fields=["batch", "at"])]
+        # (lab, at): a lab's newest events (the dashboard's activity) without reading the lab's whole log.
+        indexes = [models.Index(fields=["batch", "at"]), models.Index(fields=["lab", "-at"])]
         triggers = [c.append_only(), c.SameLab()]
 
     def __str__(self) -> str:

@@ -140,6 +140,10 @@ class QCResult(LabOwnedModel):
                 name="qcresult_failed_batch",
                 condition=Q(outcome=choices.QCOutcome.FAIL) & ~Q(status__in=choices.QC_NOT_COUNTED),
             ),
+            # A lab's analytes of an assay, found by skipping through this index (the QC trends page's choices).
+            models.Index(fields=["lab", "assay", "analyte"], name="qcresult_lab_assay_analyte"),
+            # Results recorded in words (no value): few for a numeric assay, so its "in words" list reads none.
+            models.Index(fields=["lab", "assay"], name="qcresult_in_words", condition=Q(value__isnull=True)),
         ]
         constraints = [
             c.in_choices("qcresult", "assay", choices.Assay),

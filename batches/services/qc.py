@@ -124,7 +124,9 @@ def _judged(*, lab_id: int, values: dict[str, Any]) -> dict[str, Any]:
     return {"specification": specification, "outcome": outcome}
 
 
-def _check_links(*, lab_id: int, values: dict[str, Any]) -> None:
+def _check_links(*, lab_id: int, values: dict[str, Any], kept_performer=None) -> None:
+    """`kept_performer`: who ran the assay as stored; their membership was checked when they were named, and
+    a colleague may still fix the result, or correct it, after they have left the lab."""
     batch = values["batch"]
     if batch.status == BatchStatus.RETIRED:
         raise RecordLocked(f"Batch {batch.code} is retired; no QC result can be recorded for it.")
@@ -132,7 +134,7 @@ def _check_links(*, lab_id: int, values: dict[str, Any]) -> None:
     if reference is not None and reference.pk == batch.pk:
         raise ValidationError({"reference_batch": ["A batch cannot be its own reference batch."]})
     performer = values["performed_by"]
-    if not Membership.objects.filter(user=performer, lab_id=lab_id).exists():
+    if performer != kept_performer and not Membership.objects.filter(user=performer, lab_id=lab_id).exists():
         raise ValidationError({"performed_by": [f"{performer} is not a member of the lab."]})
 
 
@@ -165,7 +167,7 @@ def qc_result_update(
             )
         values = {name: getattr(locked, name) for name in _JUDGED_FIELDS} | {"reference_batch": locked.reference_batch}
         values |= data
-        _check_links(lab_id=locked.lab_id, values=values)
+        _check_links(lab_id=locked.lab_id, values=values, kept_performer=locked.performed_by)
         return record_update(
             instance=locked,
             actor=actor,
@@ -219,7 +221,7 @@ def qc_result_correct(*, result: QCResult, actor, data: dict[str, Any], reason: 
                 current_version=locked.version,
             )
         values = {name: getattr(locked, name) for name in _COPIED_FIELDS} | data
-        _check_links(lab_id=locked.lab_id, values=values)
+        _check_links(lab_id=locked.lab_id, values=values, kept_performer=locked.performed_by)
         correction = record_create(
             model=QCResult,
             lab=locked.lab,

@@ -245,7 +245,11 @@ def partner_list(request):
                     note=request.POST.get("note", "")[:300],
                 )
                 messages.success(request, f"{partner.name} declared as a partner of {lab.name}.")
-            except (ValidationError, PermissionDenied) as exc:
+            except ValidationError as exc:
+                for field, problems in _errors(exc).items():
+                    said = " ".join(problems)
+                    messages.error(request, said if field == "__all__" else f"{field}: {said}")
+            except PermissionDenied as exc:
                 messages.error(request, str(exc))
         return redirect("batches:shipments:partners")
     return render(

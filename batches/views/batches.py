@@ -161,7 +161,8 @@ def batch_list(request):
     after = request.GET.get("after", "")
     try:
         batches, last = keyset_page(batches, after or None, BATCH_LIST_PAGE)
-    except ValueError:  # not a cursor this page gave: the newest batches
+    except ValueError:  # not a cursor this page gave (a mangled or old link): say so, show the newest batches
+        messages.warning(request, "That page link could not be read, so the newest batches are shown.")
         after = ""
         batches, last = keyset_page(batches, None, BATCH_LIST_PAGE)
     older = encode_cursor(last) if last is not None else ""

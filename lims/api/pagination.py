@@ -1,6 +1,8 @@
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from datetime import datetime
+from functools import partial
 
+from django.core.paginator import Paginator
 from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
@@ -66,6 +68,15 @@ def keyset_page(queryset, raw: str | None, size: int) -> tuple[list, object | No
     return rows[:size], (rows[size - 1] if len(rows) > size else None)
 
 
+class KnownCountPaginator(Paginator):
+    """Django's paginator, given the number of rows when the view knows it without counting them."""
+
+    def __init__(self, object_list, per_page, *, known_count: int | None = None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        if known_count is not None:
+            self.__dict__["count"] = known_count  # what the cached `count` property would have computed
+
+
 class KeysetPagination(LabPagination):
     """LabPagination, plus `?after=` (keyset pagination) for lists in the default order, newest first.
 
@@ -77,11 +88,13 @@ class KeysetPagination(LabPagination):
 
     cursor_query_param = "after"
     keyset = ("created_at", "id")  # the default ordering is both fields descending
+    known_count: int | None = None  # set by a view that knows the size of the whole list (kept counts)
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
         self.after = request.query_params.get(self.cursor_query_param)
         if self.after is None:
+            self.django_paginator_class = partial(KnownCountPaginator, known_count=self.known_count)
             rows = super().paginate_queryset(queryset, request, view)
             self.last = rows[-1] if rows and self.page.has_next() else None
             return rows

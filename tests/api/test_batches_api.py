@@ -202,7 +202,9 @@ def test_next_cursor_walks_the_list_newest_first_without_counting_or_skipping(ap
         with CaptureQueriesContext(connection) as queries:
             page = client.get("/api/v1/batches/", {"page_size": 10, "after": cursor}).data
         assert page["count"] is None and page["previous"] is None
-        assert not any("count(" in q["sql"].lower() or "offset" in q["sql"].lower() for q in queries.captured_queries)
+        # (the only OFFSET is the out-of-spec flag's `OFFSET 0)`, which keeps it a per-row lookup, skipping nothing)
+        sqls = [q["sql"].lower().replace("offset 0)", ")") for q in queries.captured_queries]
+        assert not any("count(" in sql or "offset" in sql for sql in sqls)
         pages.append(len(queries))
         seen += [row["id"] for row in page["results"]]
         cursor = page["next_cursor"]
@@ -357,3 +359,58 @@ def test_two_simultaneous_updates_from_one_version_leave_one_change(lab, technic
     fresh = SecretomeBatch.objects.get(pk=batch.pk)
     assert (fresh.final_volume_ml, fresh.version) == (winner, 2)
     assert _history_labels(batch) == ["insert", "update"]
+
+
+def test_a_page_looks_up_its_out_of_spec_flags_row_by_row_however_many_results_failed(lab, technician):
+    """PostgreSQL hashed a plain EXISTS over every failed result, so a page of 50 read all of them (160 ms at
+    100,000); the list's flag must stay a per-row probe, as the plan with many failures shows."""
+    from batches.api.views import BatchViewSet
+
+    passage = f.PassageFactory(lab=lab)
+    made = SecretomeBatch.objects.bulk_create(
+        f.SecretomeBatchFactory.build(lab=lab, passage=passage, priming=None, code=f"SB-{i:05d}") for i in range(3000)
+    )
+    result = f.QCResultFactory(lab=lab, batch=made[0], outcome="fail", performed_by=technician)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO batches_qcresult ("
+            + _columns(cursor)
+            + ") SELECT "
+            + _columns(cursor, prefix="p.", batch="b.id")
+            + " FROM batches_qcresult p, batches_secretomebatch b "
+            "WHERE p.id = %s AND b.lab_id = %s AND b.id <> %s",
+            [result.pk, lab.pk, made[0].pk],
+        )
+        cursor.execute("ANALYZE batches_secretomebatch; ANALYZE batches_qcresult")
+        page = BatchViewSet.queryset.filter(lab=lab).order_by("-created_at", "-id")[:50]
+        sql, params = page.query.sql_with_params()
+        cursor.execute("EXPLAIN (VERBOSE) " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "hashed SubPlan" not in plan, plan
+    assert all(batch.qc_out_of_spec for batch in page)
+
+
+def _columns(cursor, prefix: str = "", batch: str | None = None) -> str:
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'batches_qcresult' "
+        "AND column_name <> 'id' ORDER BY ordinal_position"
+    )
+    names = [row[0] for row in cursor.fetchall()]
+    return ", ".join(batch if name == "batch_id" and batch else f'{prefix}"{name}"' for name in names)
+
+
+def test_the_whole_lists_count_is_read_from_the_kept_counts_and_a_filtered_list_is_counted(api, lab, technician):
+    passage = f.PassageFactory(lab=lab)
+    batches = f.SecretomeBatchFactory.create_batch(7, lab=lab, passage=passage, priming=None)
+    SecretomeBatch.objects.filter(pk__in=[b.pk for b in batches[:3]]).update(status="submitted")
+    elsewhere = f.LabFactory(slug="elsewhere")
+    f.SecretomeBatchFactory(lab=elsewhere, passage=f.PassageFactory(lab=elsewhere), priming=None)  # not counted
+    client = api(technician)
+    for params in ({}, {"page_size": 2}, {"page_size": 2, "page": 3, "ordering": "code"}):
+        with CaptureQueriesContext(connection) as queries:
+            listed = client.get("/api/v1/batches/", params).data
+        assert listed["count"] == 7, params
+        assert not any("count(" in q["sql"].lower() for q in queries.captured_queries)  # a sum of kept counts
+    assert client.get("/api/v1/batches/", {"status": "submitted"}).data["count"] == 3
+    assert client.get("/api/v1/batches/", {"code": batches[0].code}).data["count"] == 1
+    assert client.get("/api/v1/batches/", {"page_size": 2, "page": 5}).status_code == 404  # 7 rows: 4 pages of 2

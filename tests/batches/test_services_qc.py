@@ -190,3 +190,31 @@ def test_the_performer_must_be_a_member_of_the_lab(lab, technician, outsider, ba
     with pytest.raises(ValidationError) as refused:
         _endotoxin(lab, technician, batch, 0.1, performed_by=outsider)
     assert list(refused.value.message_dict) == ["performed_by"]
+
+
+def test_a_colleague_fixes_and_corrects_a_result_after_its_performer_left_the_lab(lab, reviewer, lab_admin, batch):
+    from batches.services.qc import qc_result_correct
+    from lims.models import Membership
+    from lims.services.memberships import membership_remove
+
+    leaver = f.UserFactory(username="lena")
+    f.MembershipFactory(user=leaver, lab=lab, role="technician")
+    colleague = f.UserFactory(username="carl")
+    f.MembershipFactory(user=colleague, lab=lab, role="technician")
+    waiting = _endotoxin(lab, leaver, batch, 0.9)
+    checked = _endotoxin(lab, leaver, batch, 0.1)
+    verified = qc_result_verify(result=checked, actor=reviewer, password=PASSWORD)
+    membership_remove(membership=Membership.objects.get(user=leaver, lab=lab), actor=lab_admin)
+
+    fixed = qc_result_update(result=waiting, actor=colleague, data={"value": 0.09}, version=waiting.version)
+    assert (fixed.value, fixed.performed_by) == (0.09, leaver)  # who ran the assay stays as it was
+    correction = qc_result_correct(result=verified, actor=colleague, data={"value": 0.2}, reason="Dilution misread.")
+    assert correction.performed_by == leaver
+
+    # Naming the leaver as the performer of another result is still refused, naming the field.
+    other = _endotoxin(lab, colleague, batch, 0.1)
+    with pytest.raises(ValidationError) as refused:
+        qc_result_update(result=other, actor=colleague, data={"performed_by": leaver}, version=other.version)
+    assert list(refused.value.message_dict) == ["performed_by"]
+    with pytest.raises(ValidationError):
+        _endotoxin(lab, colleague, batch, 0.1, performed_by=leaver)

@@ -94,3 +94,15 @@ def test_axe_core_finds_no_critical_or_serious_violation_on_the_main_pages(demo,
         if bad:
             found[name] = bad
     assert found == {}, "\n".join(f"{name}: {problems}" for name, problems in found.items())
+
+
+def test_axe_core_finds_no_critical_or_serious_violation_on_the_members_page_of_a_lab_admin(
+    demo, open_page, live_server
+):
+    page = open_page("labadmin")
+    page.goto(f"{live_server.url}/members/")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("text=Send invitation").count() == 1
+    page.locator("details.remove summary").first.click()  # the opened "Remove…" confirmation too
+    violations = [v for v in Axe().run(page).response["violations"] if v["impact"] in ("critical", "serious")]
+    assert violations == [], [(v["id"], v["nodes"][0]["target"]) for v in violations]

@@ -77,6 +77,7 @@ def _main_pages(demo) -> list[str]:
         "/qc/trends/",
         f"/storage/box/{demo['box'].pk}/",
         f"/studies/{demo['study'].pk}/",
+        "/members/",
         "/api/docs/",
     ]
 

@@ -110,6 +110,8 @@ def test_a_lab_admin_declares_a_partner_lab_on_the_page(lab, lab_admin, receivin
     admin.post("/shipments/partners/", {"lab": lab.pk, "partner": "pain-pharmacology", "sends_to": "on"})
     page = admin.get("/shipments/partners/")
     assert b"Pain Pharmacology Lab" in page.content
+    refused = admin.post("/shipments/partners/", {"lab": lab.pk, "partner": lab.slug}, follow=True)
+    assert [str(m) for m in refused.context["messages"]] == ["partner: A lab cannot be its own partner."]
 
 
 def test_the_receiving_labs_dashboard_shows_a_notice_until_it_is_acknowledged(

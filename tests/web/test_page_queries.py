@@ -131,6 +131,7 @@ def test_the_batch_list_pages_older_batches_by_keyset_at_the_same_cost(client, l
     assert len(set(costs)) == 1  # the first, a middle and the last page cost the same queries
     response = client.get("/batches/?after=not-a-cursor")
     assert [b.code for b, _ in response.context["batches"]] == newest_first[:4]
+    assert "That page link could not be read, so the newest batches are shown." in response.content.decode()
 
 
 def test_qc_trend_data_plots_the_latest_results_in_production_order(client, lab, reviewer, technician, monkeypatch):
@@ -154,3 +155,57 @@ def test_qc_trend_data_plots_the_latest_results_in_production_order(client, lab,
     assert [p["batch"] for p in points] == ["SB-T3", "SB-T4", "SB-T5"]
     page = client.get("/qc/trends/?assay=endotoxin").content.decode()
     assert "The latest 3 results, one per batch in production order." in page  # 5 results, counted up to 4
+
+
+def test_qc_trends_order_ties_and_missing_dates_and_keep_to_the_users_labs(
+    client, lab, other_lab, reviewer, technician, monkeypatch
+):
+    """The walk of a lab's batches by (lab, collected_at, code) gives the order the chart always had: the latest
+    first with an uncollected batch (no date) counted as the latest, a day's batches by code, a batch's results
+    by their order of entry; another lab's results never appear, in the chart, the analytes or the list in words."""
+    import datetime as dt
+
+    from batches.views import trends
+
+    monkeypatch.setattr(trends, "TREND_POINTS", 4)
+    march = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+
+    def batch(code, day, in_lab=lab):
+        collected = march + dt.timedelta(days=day) if day is not None else None
+        return f.SecretomeBatchFactory(
+            lab=in_lab, passage=f.PassageFactory(lab=in_lab), priming=None, code=code, collected_at=collected
+        )
+
+    def result(on, value, *, analyte="", assay="endotoxin", in_lab=lab):
+        numeric = {"method": "lal_kinetic", "value": value, "unit": "EU/mL"} if value is not None else {}
+        words = {"method": "", "value": None, "unit": "", "result_text": "negative"} if value is None else {}
+        return f.QCResultFactory(
+            lab=in_lab, batch=on, assay=assay, analyte=analyte, performed_by=technician,
+            performed_on=dt.date(2025, 3, 20), **numeric, **words,
+        )  # fmt: skip
+
+    a1, a2, a4, undated = batch("SB-A1", 3), batch("SB-A2", 3), batch("SB-A4", 5), batch("SB-A0", None)
+    elsewhere = batch("SB-B1", 6, in_lab=other_lab)
+    first, second = result(a1, 1, analyte="X2"), result(a1, 2, analyte="X1")
+    result(a2, 3, analyte="X1")
+    result(a4, 4)
+    result(undated, 5)
+    result(elsewhere, 6, analyte="Z9", in_lab=other_lab)
+    for on in (a4, a1, undated):
+        result(on, None, assay="sterility")
+    result(elsewhere, None, assay="sterility", in_lab=other_lab)
+
+    client.force_login(reviewer)
+    points = client.get("/qc/trends/data/?assay=endotoxin").json()["points"]
+    # The latest four: SB-A0 (no date), SB-A4 (5 March), SB-A2 then SB-A1's second result (3 March, by code).
+    assert [(p["batch"], p["value"]) for p in points] == [("SB-A1", 2), ("SB-A2", 3), ("SB-A4", 4), ("SB-A0", 5)]
+    assert points[0]["id"] == second.pk != first.pk
+    page = client.get("/qc/trends/?assay=endotoxin")
+    assert page.context["analytes"] == ["X1", "X2"]
+    assert page.context["result_count"] == 5  # counted up to the chart's 4 + 1
+    assert [p["batch"] for p in client.get("/qc/trends/data/?assay=endotoxin&analyte=X1").json()["points"]] == [
+        "SB-A1",
+        "SB-A2",
+    ]
+    in_words = client.get("/qc/trends/?assay=sterility").context["in_words"]
+    assert [r.batch.code for r in in_words] == ["SB-A1", "SB-A4", "SB-A0"]  # production order, undated last

@@ -280,7 +280,7 @@ def test_the_dictionary_of_packed_values_never_changes():
 
 
 def test_a_report_written_before_packed_values_reads_back_the_same(batch):
-    """Reports written before migration 0019 keep their values as jsonb (packed_values NULL)."""
+    """Reports written before migration 0022 keep their values as jsonb (packed_values NULL)."""
     import json
 
     from django.db import connection

@@ -6,14 +6,14 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('batches', '0018_qc_result_failed_batch_index'),
+        ('batches', '0021_qc_trend_indexes'),
     ]
 
     operations = [
         migrations.AddField(
             model_name='checklistreport',
             name='packed_values',
-            field=models.BinaryField(blank=True, help_text='The recorded values as zlib-compressed JSON (reports written since 0019; `values` is then empty).', null=True),
+            field=models.BinaryField(blank=True, help_text='The recorded values as zlib-compressed JSON (reports written since 0022; `values` is then empty).', null=True),
         ),
         # Already compressed: kept in the row (MAIN), not moved to TOAST while the row fits in a page.
         migrations.RunSQL(
