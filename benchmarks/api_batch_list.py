@@ -40,7 +40,9 @@ SAVED = 5000  # batches saved through the ORM; the rest are copies of them
 HAND_WRITTEN_LABS = "SELECT lab_id FROM lims_membership WHERE user_id = %(user)s"
 # The API reads the whole list's size from the counts the database keeps per lab and status (batches.models.
 # counts), so the equivalent SQL does too.
-HAND_WRITTEN_COUNT = "SELECT coalesce(sum(c.batches), 0)::bigint FROM batches_batchstatuscount c WHERE c.lab_id IN ({labs})"
+HAND_WRITTEN_COUNT = (
+    "SELECT coalesce(sum(c.batches), 0)::bigint FROM batches_batchstatuscount c WHERE c.lab_id IN ({labs})"
+)
 HAND_WRITTEN_PAGE = """
     SELECT b.id, b.lab_id AS lab, b.created_at, b.created_by_id AS created_by, b.updated_at, b.version, b.code,
            b.passage_id AS passage, b.priming_id AS priming, b.protocol_version_id AS protocol_version,
