@@ -56,6 +56,17 @@ def _fresh_content_types():
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_flag_cleared():
+    # Celery runs an eager task under a process-wide "joining a result would block" flag that it saves and
+    # restores without a lock: two threads running eager tasks at once can leave it set, and then every later
+    # `.delay(...).get()` in this process raises "Never call result.get() within a task!".
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _static_files_without_manifest(settings):
     # Production serves hashed files after collectstatic; tests render templates without running it.
     settings.STORAGES = {
