@@ -43,6 +43,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 
 from benchmarks import database  # noqa: E402  (needs the project on sys.path)
+from benchmarks.trace_impact import _columns  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lims.settings")
 
@@ -335,15 +336,6 @@ class Filler:
                 if aliquot.code.endswith("-A1")
             ]
         )
-
-
-def _columns(cursor, table: str) -> list[str]:
-    cursor.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id' "
-        "ORDER BY ordinal_position",
-        [table],
-    )
-    return [row[0] for row in cursor.fetchall()]
 
 
 def _insert_copies(cursor, table: str, source: str, overrides: dict[str, str]) -> int:

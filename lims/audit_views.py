@@ -19,7 +19,7 @@ from lims.selectors.audit_trail import (
     audit_trail_for_lab,
     tracked_models,
 )
-from lims.web import member_required, user_lab_ids
+from lims.web import member_required, user_lab_id_list
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -95,7 +95,7 @@ def audit_trail_response(request, *, heading: str, form: AuditFilterForm, rows: 
 
 @member_required
 def lab_audit_trail(request):
-    lab_ids = list(user_lab_ids(request.user).values_list("lab_id", flat=True))
+    lab_ids = user_lab_id_list(request.user)
     form = LabAuditFilterForm(request.GET or None, lab_ids=lab_ids)
     lab = form.chosen_lab()
     rows = audit_trail_for_lab(lab=lab, filters=form.filters()) if not form.errors else []

@@ -15,6 +15,12 @@ def user_lab_ids(user) -> QuerySet:
     return Membership.objects.filter(user_id=user.pk).values("lab_id")
 
 
+def user_lab_id_list(user) -> list[int]:
+    """The user's lab ids as values, read now: filtering on values rather than a subquery lets PostgreSQL walk
+    a (lab, …) index in order and stop after a page, instead of reading every row of the labs."""
+    return list(user_lab_ids(user).values_list("lab_id", flat=True))
+
+
 def scoped(queryset: QuerySet, user, lab_field: str = "lab") -> QuerySet:
     return queryset.filter(**{f"{lab_field}_id__in": user_lab_ids(user)})
 

@@ -16,11 +16,7 @@ from batches.shipments import selectors, services
 from lims.models import Lab as LabModel
 from lims.models import Role
 from lims.roles import user_role
-from lims.web import can_write, default_lab, get_scoped_or_404, member_required, user_lab_ids
-
-
-def _lab_ids(user) -> list[int]:
-    return list(user_lab_ids(user).values_list("lab_id", flat=True))
+from lims.web import can_write, default_lab, get_scoped_or_404, member_required, user_lab_id_list
 
 
 def _errors(exc: ValidationError) -> dict[str, list[str]]:
@@ -38,7 +34,7 @@ def _float_or_none(value: str | None) -> float | None:
 
 
 def _shipment(user, pk: int):
-    shipment = selectors.shipment_list(lab_ids=_lab_ids(user)).filter(pk=pk).prefetch_related("items").first()
+    shipment = selectors.shipment_list(lab_ids=user_lab_id_list(user)).filter(pk=pk).prefetch_related("items").first()
     if shipment is None:
         raise Http404("No shipment here.")
     return shipment
@@ -46,7 +42,7 @@ def _shipment(user, pk: int):
 
 @member_required
 def shipment_list(request):
-    lab_ids = _lab_ids(request.user)
+    lab_ids = user_lab_id_list(request.user)
     shipments = list(selectors.shipment_list(lab_ids=lab_ids)[:200])
     return render(
         request,
@@ -154,7 +150,7 @@ def shipment_dispatch_view(request, pk: int):
 @require_POST
 def shipment_receive_view(request, pk: int):
     shipment = _shipment(request.user, pk)
-    if shipment.receiver_id not in _lab_ids(request.user):
+    if shipment.receiver_id not in user_lab_id_list(request.user):
         raise Http404("No shipment here.")
     post = request.POST
     try:
@@ -205,7 +201,7 @@ def shipment_receive_view(request, pk: int):
 
 @member_required
 def snapshot_detail(request, pk: int):
-    snapshot = selectors.snapshot_list(lab_ids=_lab_ids(request.user)).filter(pk=pk).first()
+    snapshot = selectors.snapshot_list(lab_ids=user_lab_id_list(request.user)).filter(pk=pk).first()
     if snapshot is None:
         raise Http404("No snapshot here.")
     records = snapshot.content.get("records", {})
@@ -223,7 +219,7 @@ def snapshot_detail(request, pk: int):
 
 @member_required
 def partner_list(request):
-    lab_ids = _lab_ids(request.user)
+    lab_ids = user_lab_id_list(request.user)
     admin_labs = LabModel.objects.filter(memberships__user=request.user, memberships__role=Role.LAB_ADMIN).order_by(
         "name"
     )

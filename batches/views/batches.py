@@ -49,7 +49,7 @@ from lims.web import (
     member_required,
     require_write,
     scoped,
-    user_lab_ids,
+    user_lab_id_list,
     writable_labs,
 )
 from protocols import services as deviations
@@ -149,7 +149,7 @@ def batch_list(request):
     """The newest batches first, a page at a time: `?after=` a page's last row (keyset, no count, no OFFSET)."""
     # The user's labs as values, not a subquery: then the (lab, created_at) index serves the order, and a
     # page reads its rows whatever the number of the lab's batches.
-    labs = list(user_lab_ids(request.user).values_list("lab_id", flat=True))
+    labs = user_lab_id_list(request.user)
     batches = (
         m.SecretomeBatch.objects.filter(lab_id__in=labs)
         .select_related("passage__cell_line", "priming")

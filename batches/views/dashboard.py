@@ -7,14 +7,14 @@ from django.shortcuts import render
 from batches import models as m
 from batches.choices import QC_NOT_COUNTED, BatchStatus, QCOutcome, QCStatus
 from lims.models import Membership, Role
-from lims.web import may_create, member_required, user_lab_ids
+from lims.web import may_create, member_required, user_lab_id_list
 
 
 @member_required
 def dashboard(request):
     user = request.user
     # The user's labs as values, not a subquery, so the (lab, created_at) index serves the newest batches.
-    labs = list(user_lab_ids(user).values_list("lab_id", flat=True))
+    labs = user_lab_id_list(user)
     batches = m.SecretomeBatch.objects.filter(lab_id__in=labs)
     # Kept by the batch table's triggers: counting the batches themselves would read every one of them.
     by_status = dict(

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from batches import models as m
 from batches.choices import QC_NOT_COUNTED, Assay, ProductType
 from batches.selectors import qc_analytes
-from lims.web import member_required, user_lab_ids
+from lims.web import member_required, user_lab_id_list
 
 COLOUR_BY = {
     "priming": ("batch__priming__name", "Priming condition"),
@@ -35,7 +35,7 @@ def _lab_results(labs: list[int], **lookups):
 
 def _results(request):
     assay = request.GET.get("assay") or "endotoxin"
-    labs = list(user_lab_ids(request.user).values_list("lab_id", flat=True))
+    labs = user_lab_id_list(request.user)
     queryset = _lab_results(labs, assay=assay, value__isnull=False)
     analyte = request.GET.get("analyte", "")
     if analyte:
